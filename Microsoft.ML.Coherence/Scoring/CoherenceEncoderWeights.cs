@@ -1,0 +1,59 @@
+namespace Microsoft.ML.Coherence.Scoring;
+
+/// <summary>
+/// The trained encoder as plain arrays (row-major), independent of TorchSharp: what the ONNX
+/// scoring graph is written from, and what the exports read.
+/// </summary>
+/// <remarks>
+/// Architecture (pre-LayerNorm causal Transformer, GPT-2 style, tied input/output embeddings):
+/// <code>
+/// static (Layers = 0):  H = E[ids]
+/// Layers &gt; 0:          h = E[ids] + P[0..L)                 (ids in chunks of L = ContextLength)
+///   per block:          a = LN1(h); [q k v] = a Wqkv^T + bqkv  (heads split q,k,v along d in order)
+///                       h = h + softmax(q k^T / sqrt(d/H) + causal) v  Wo^T + bo
+///                       m = LN2(h); h = h + gelu(m W1^T + b1) W2^T + b2   (exact erf GELU)
+///                       H = LNf(h)                                 (LayerNorm epsilon 1e-5)
+/// </code>
+/// </remarks>
+internal sealed class CoherenceEncoderWeights
+{
+    /// <summary>LayerNorm epsilon used everywhere.</summary>
+    public const float LayerNormEpsilon = 1e-5f;
+
+    public required int VocabularySize { get; init; }
+    public required int Dimension { get; init; }
+    public required int Heads { get; init; }
+    /// <summary>Chunk length L (the training sequence length); unused in static mode.</summary>
+    public required int ContextLength { get; init; }
+
+    /// <summary>Token embeddings E, [VocabularySize, Dimension]; row 0 is the unknown token.</summary>
+    public required float[] Embeddings { get; init; }
+
+    /// <summary>Learned positions P, [ContextLength, Dimension]; empty in static mode.</summary>
+    public float[] Positions { get; init; } = [];
+
+    public IReadOnlyList<CoherenceBlockWeights> Blocks { get; init; } = [];
+
+    /// <summary>Final LayerNorm scale and shift, [Dimension] each; empty in static mode.</summary>
+    public float[] FinalNormWeight { get; init; } = [];
+    public float[] FinalNormBias { get; init; } = [];
+
+    public int Layers => Blocks.Count;
+}
+
+/// <summary>One Transformer block's parameters, row-major, shapes as in torch.nn.Linear (out, in).</summary>
+internal sealed class CoherenceBlockWeights
+{
+    public required float[] Norm1Weight { get; init; }   // [d]
+    public required float[] Norm1Bias { get; init; }     // [d]
+    public required float[] QkvWeight { get; init; }     // [3d, d]
+    public required float[] QkvBias { get; init; }       // [3d]
+    public required float[] OutWeight { get; init; }     // [d, d]
+    public required float[] OutBias { get; init; }       // [d]
+    public required float[] Norm2Weight { get; init; }   // [d]
+    public required float[] Norm2Bias { get; init; }     // [d]
+    public required float[] Mlp1Weight { get; init; }    // [4d, d]
+    public required float[] Mlp1Bias { get; init; }      // [4d]
+    public required float[] Mlp2Weight { get; init; }    // [d, 4d]
+    public required float[] Mlp2Bias { get; init; }      // [d]
+}
