@@ -1,0 +1,45 @@
+using Microsoft.ML.Coherence.Scoring;
+using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Coherence.Training;
+
+namespace Microsoft.ML.Coherence;
+
+/// <summary>
+/// The result of coherence training, without TorchSharp: the vocabulary, the statistical field,
+/// the trained weights and the report.
+/// </summary>
+public sealed class CoherenceEmbeddingModel
+{
+    internal CoherenceEmbeddingModel(Vocabulary vocabulary, StatisticalField field, CoherenceEncoderWeights weights, CoherenceTrainingReport report)
+    {
+        Vocabulary = vocabulary;
+        Field = field;
+        Weights = weights;
+        Report = report;
+    }
+
+    /// <summary>The trained vocabulary; id 0 is the unknown token.</summary>
+    public Vocabulary Vocabulary { get; }
+
+    /// <summary>The corpus statistics (PPMI neighbours) the coherence terms aligned to.</summary>
+    public StatisticalField Field { get; }
+
+    /// <summary>What the run did and measured.</summary>
+    public CoherenceTrainingReport Report { get; }
+
+    internal CoherenceEncoderWeights Weights { get; }
+
+    /// <summary>Embedding dimension d.</summary>
+    public int Dimension => Weights.Dimension;
+
+    /// <summary>A copy of the token embedding matrix, row-major [vocabulary size, d].</summary>
+    public float[] GetEmbeddingMatrix() => (float[])Weights.Embeddings.Clone();
+
+    /// <summary>The embedding of one token id.</summary>
+    public ReadOnlySpan<float> GetEmbedding(int id)
+    {
+        if ((uint)id >= (uint)Vocabulary.Count)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id must be 0..{Vocabulary.Count - 1}.");
+        return Weights.Embeddings.AsSpan(id * Dimension, Dimension);
+    }
+}

@@ -1,0 +1,136 @@
+namespace Microsoft.ML.Coherence;
+
+/// <summary>
+/// Every setting of coherence-aligned embedding training, with documented defaults
+/// (<see cref="Defaults"/>). Setting <see cref="CoherenceWeight"/> and <see cref="UniformityWeight"/>
+/// to 0 gives the baseline: the same model, data and budget without the coherence terms.
+/// </summary>
+public sealed class CoherenceEmbeddingOptions
+{
+    /// <summary>Default values, reused by the catalog.</summary>
+    public static class Defaults
+    {
+        /// <summary>Embedding dimension d.</summary>
+        public const int EmbeddingDimension = 64;
+        /// <summary>Transformer layers; 0 is the static-embedding mode.</summary>
+        public const int Layers = 0;
+        /// <summary>Attention heads per layer.</summary>
+        public const int Heads = 4;
+        /// <summary>Training sequence length (and scoring chunk length in Transformer mode).</summary>
+        public const int ContextLength = 64;
+        /// <summary>In static mode, the next token is predicted from the mean of this many preceding embeddings.</summary>
+        public const int StaticContextSize = 4;
+        /// <summary>Minimum corpus count for a word to enter the vocabulary.</summary>
+        public const int MinCount = 2;
+        /// <summary>Largest vocabulary, the unknown token included.</summary>
+        public const int MaxVocabularySize = 30_000;
+        /// <summary>Symmetric co-occurrence window; pairs are weighted 1/distance.</summary>
+        public const int Window = 5;
+        /// <summary>Context-distribution smoothing exponent of PPMI.</summary>
+        public const double ContextSmoothing = 0.75;
+        /// <summary>Statistical neighbours kept per token (K).</summary>
+        public const int NeighborCount = 32;
+        /// <summary>Weight of the coherence alignment loss (after warm-up).</summary>
+        public const float CoherenceWeight = 1.0f;
+        /// <summary>Weight of the uniformity loss.</summary>
+        public const float UniformityWeight = 0.1f;
+        /// <summary>Share of the training steps over which the coherence weight ramps linearly from 0.</summary>
+        public const float CoherenceWarmupFraction = 0.2f;
+        /// <summary>Temperature of the cosine softmax in the alignment loss.</summary>
+        public const float Temperature = 0.1f;
+        /// <summary>Negatives per step for the alignment loss, drawn from the smoothed unigram distribution, shared by all anchors.</summary>
+        public const int CoherenceNegatives = 64;
+        /// <summary>Anchor tokens per step for the alignment loss, drawn from the tokens of the batch.</summary>
+        public const int AnchorsPerStep = 256;
+        /// <summary>Shared negatives of the sampled softmax for the next-token loss; 0 uses the full softmax.</summary>
+        public const int SampledSoftmaxNegatives = 256;
+        /// <summary>Optimiser steps.</summary>
+        public const int Steps = 1_000;
+        /// <summary>Sequences per batch.</summary>
+        public const int BatchSize = 32;
+        /// <summary>Peak learning rate of AdamW.</summary>
+        public const float LearningRate = 3e-3f;
+        /// <summary>AdamW decoupled weight decay.</summary>
+        public const float WeightDecay = 0.0f;
+        /// <summary>Share of the steps spent in linear learning-rate warm-up before cosine decay.</summary>
+        public const float LearningRateWarmupFraction = 0.05f;
+        /// <summary>Global gradient-norm clip.</summary>
+        public const float GradientClipNorm = 1.0f;
+        /// <summary>Steps between evaluations (held-out perplexity, coherence score, drift).</summary>
+        public const int EvaluationInterval = 200;
+        /// <summary>Share of the corpus' documents held out for perplexity.</summary>
+        public const float HeldOutFraction = 0.05f;
+    }
+
+    /// <summary>Embedding dimension d (&gt; 0; divisible by <see cref="Heads"/> when <see cref="Layers"/> &gt; 0).</summary>
+    public int EmbeddingDimension { get; set; } = Defaults.EmbeddingDimension;
+    /// <summary>Causal Transformer layers over the embeddings; 0 is the cheap static-embedding mode.</summary>
+    public int Layers { get; set; } = Defaults.Layers;
+    /// <summary>Attention heads per layer.</summary>
+    public int Heads { get; set; } = Defaults.Heads;
+    /// <summary>Training sequence length; in Transformer mode rows are scored in chunks of this length.</summary>
+    public int ContextLength { get; set; } = Defaults.ContextLength;
+    /// <summary>Static mode only: how many preceding token embeddings are averaged to predict the next token.</summary>
+    public int StaticContextSize { get; set; } = Defaults.StaticContextSize;
+    /// <summary>Minimum corpus count for a word to enter the vocabulary.</summary>
+    public int MinCount { get; set; } = Defaults.MinCount;
+    /// <summary>Largest vocabulary, the unknown token included.</summary>
+    public int MaxVocabularySize { get; set; } = Defaults.MaxVocabularySize;
+    /// <summary>Symmetric co-occurrence window (1..16); pairs are weighted 1/distance.</summary>
+    public int Window { get; set; } = Defaults.Window;
+    /// <summary>Context-distribution smoothing exponent alpha of PPMI (0 &lt; alpha &lt;= 1).</summary>
+    public double ContextSmoothing { get; set; } = Defaults.ContextSmoothing;
+    /// <summary>Statistical neighbours per token, K.</summary>
+    public int NeighborCount { get; set; } = Defaults.NeighborCount;
+    /// <summary>Weight of the coherence alignment loss after warm-up; 0 switches it off.</summary>
+    public float CoherenceWeight { get; set; } = Defaults.CoherenceWeight;
+    /// <summary>Weight of the uniformity loss; 0 switches it off.</summary>
+    public float UniformityWeight { get; set; } = Defaults.UniformityWeight;
+    /// <summary>Share of the steps over which the coherence weight ramps up linearly from 0.</summary>
+    public float CoherenceWarmupFraction { get; set; } = Defaults.CoherenceWarmupFraction;
+    /// <summary>Temperature tau of the cosine softmax in the alignment loss.</summary>
+    public float Temperature { get; set; } = Defaults.Temperature;
+    /// <summary>Negatives per step for the alignment loss, shared by all anchors.</summary>
+    public int CoherenceNegatives { get; set; } = Defaults.CoherenceNegatives;
+    /// <summary>Anchor tokens per step for the alignment loss, drawn from the batch.</summary>
+    public int AnchorsPerStep { get; set; } = Defaults.AnchorsPerStep;
+    /// <summary>Shared negatives of the sampled softmax; 0 uses the full softmax over the vocabulary.</summary>
+    public int SampledSoftmaxNegatives { get; set; } = Defaults.SampledSoftmaxNegatives;
+    /// <summary>Optimiser steps.</summary>
+    public int Steps { get; set; } = Defaults.Steps;
+    /// <summary>Sequences per batch.</summary>
+    public int BatchSize { get; set; } = Defaults.BatchSize;
+    /// <summary>Peak learning rate.</summary>
+    public float LearningRate { get; set; } = Defaults.LearningRate;
+    /// <summary>AdamW decoupled weight decay.</summary>
+    public float WeightDecay { get; set; } = Defaults.WeightDecay;
+    /// <summary>Share of the steps spent in linear learning-rate warm-up before cosine decay to 10%.</summary>
+    public float LearningRateWarmupFraction { get; set; } = Defaults.LearningRateWarmupFraction;
+    /// <summary>Global gradient-norm clip; 0 switches clipping off.</summary>
+    public float GradientClipNorm { get; set; } = Defaults.GradientClipNorm;
+    /// <summary>Steps between evaluations; 0 evaluates only at the end.</summary>
+    public int EvaluationInterval { get; set; } = Defaults.EvaluationInterval;
+    /// <summary>Share of the documents held out to measure perplexity (0 to hold out none).</summary>
+    public float HeldOutFraction { get; set; } = Defaults.HeldOutFraction;
+    /// <summary>How token vectors are pooled into row features.</summary>
+    public CoherencePooling Pooling { get; set; } = CoherencePooling.Mean;
+    /// <summary>Random seed; null takes one from the MLContext's seed.</summary>
+    public int? Seed { get; set; }
+    /// <summary>
+    /// Training device: null follows ML.NET (<c>MLContext.GpuDeviceId</c> and <c>FallbackToCpu</c>);
+    /// otherwise "cpu", "cuda" or "cuda:N".
+    /// </summary>
+    public string? Device { get; set; }
+    /// <summary>Folder for checkpoints; null writes none.</summary>
+    public string? CheckpointDirectory { get; set; }
+    /// <summary>Steps between checkpoints (when <see cref="CheckpointDirectory"/> is set).</summary>
+    public int CheckpointInterval { get; set; } = 100;
+    /// <summary>Resume from the newest checkpoint in <see cref="CheckpointDirectory"/> if there is one.</summary>
+    public bool ResumeFromCheckpoint { get; set; } = true;
+
+    /// <summary>Whether both coherence terms are off, i.e. this is the baseline.</summary>
+    public bool IsBaseline => CoherenceWeight == 0 && UniformityWeight == 0;
+
+    /// <summary>A copy of these options.</summary>
+    public CoherenceEmbeddingOptions Clone() => (CoherenceEmbeddingOptions)MemberwiseClone();
+}

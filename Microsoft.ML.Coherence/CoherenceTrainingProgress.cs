@@ -1,0 +1,46 @@
+namespace Microsoft.ML.Coherence;
+
+/// <summary>One progress report of coherence training, sent through <see cref="IProgress{T}"/> and the MLContext log.</summary>
+public sealed record CoherenceTrainingProgress
+{
+    /// <summary>1-based optimiser step.</summary>
+    public required int Step { get; init; }
+    /// <summary>Steps in the whole run.</summary>
+    public required int TotalSteps { get; init; }
+    /// <summary>Training tokens consumed so far (predicted positions).</summary>
+    public required long Tokens { get; init; }
+    /// <summary>Total loss L = L_task + coherence weight · L_align + uniformity weight · L_unif.</summary>
+    public required double Loss { get; init; }
+    /// <summary>Next-token loss in nats (sampled softmax when <c>SampledSoftmaxNegatives</c> &gt; 0).</summary>
+    public required double TaskLoss { get; init; }
+    /// <summary>Coherence alignment loss (mean KL), 0 in the baseline.</summary>
+    public required double AlignmentLoss { get; init; }
+    /// <summary>Uniformity loss, 0 in the baseline.</summary>
+    public required double UniformityLoss { get; init; }
+    /// <summary>The coherence weight at this step (after warm-up ramp).</summary>
+    public required double CoherenceWeight { get; init; }
+    /// <summary>Learning rate at this step.</summary>
+    public required double LearningRate { get; init; }
+    /// <summary>exp(TaskLoss): a training-batch perplexity (of the sampled softmax when sampling is on).</summary>
+    public double TrainingPerplexity => Math.Exp(TaskLoss);
+    /// <summary>Held-out perplexity with the full softmax; set at evaluation steps only.</summary>
+    public double? HeldOutPerplexity { get; init; }
+    /// <summary>Mean coherence score over the vocabulary; set at evaluation steps only.</summary>
+    public double? MeanCoherence { get; init; }
+    /// <summary>Embedding drift |E_t - E_prev| / |E_t| since the previous evaluation; set at evaluation steps only.</summary>
+    public double? Drift { get; init; }
+    /// <summary>Training throughput since the start of this run.</summary>
+    public required double TokensPerSecond { get; init; }
+    /// <summary>Time since the start of this run.</summary>
+    public required TimeSpan Elapsed { get; init; }
+    /// <summary>Estimated time to finish.</summary>
+    public required TimeSpan Remaining { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"step {Step}/{TotalSteps} loss {Loss:F4} (task {TaskLoss:F4}, align {AlignmentLoss:F4}, unif {UniformityLoss:F4}, w {CoherenceWeight:F3})" +
+        (HeldOutPerplexity is double p ? $" held-out ppl {p:F1}" : "") +
+        (MeanCoherence is double c ? $" coherence {c:F4}" : "") +
+        (Drift is double d ? $" drift {d:F4}" : "") +
+        $" {TokensPerSecond:N0} tok/s, {Remaining.TotalSeconds:F0}s left";
+}

@@ -1,0 +1,41 @@
+namespace Microsoft.ML.Coherence;
+
+/// <summary>What a training run did and measured: settings, loss history, perplexity, coherence and cost.</summary>
+public sealed class CoherenceTrainingReport
+{
+    /// <summary>The options the run used (a copy).</summary>
+    public required CoherenceEmbeddingOptions Options { get; init; }
+    /// <summary>The seed the run used (Options.Seed, or one drawn from the MLContext).</summary>
+    public required int Seed { get; init; }
+    /// <summary>The device trained on, e.g. "cpu" or "cuda:0".</summary>
+    public required string Device { get; init; }
+    /// <summary>Vocabulary size, the unknown token included.</summary>
+    public required int VocabularySize { get; init; }
+    /// <summary>Tokens in the training split.</summary>
+    public required long TrainingTokens { get; init; }
+    /// <summary>Tokens in the held-out split used for perplexity.</summary>
+    public required long HeldOutTokens { get; init; }
+    /// <summary>Step restored from a checkpoint, if the run resumed.</summary>
+    public int? ResumedFromStep { get; init; }
+    /// <summary>Progress reports at log and evaluation steps.</summary>
+    public required IReadOnlyList<CoherenceTrainingProgress> History { get; init; }
+    /// <summary>Held-out perplexity (full softmax) of the untrained model.</summary>
+    public double? InitialHeldOutPerplexity { get; init; }
+    /// <summary>Held-out perplexity (full softmax) at the end.</summary>
+    public double? FinalHeldOutPerplexity { get; init; }
+    /// <summary>Mean coherence score over the vocabulary at the end.</summary>
+    public double FinalMeanCoherence { get; init; }
+    /// <summary>Seconds spent counting co-occurrences and building the statistical field.</summary>
+    public double StatisticsSeconds { get; init; }
+    /// <summary>Seconds in the training loop (evaluations included).</summary>
+    public double TrainSeconds { get; init; }
+    /// <summary>Mean seconds per optimiser step.</summary>
+    public double SecondsPerStep { get; init; }
+    /// <summary>Training tokens (predicted positions) per second.</summary>
+    public double TokensPerSecond { get; init; }
+    /// <summary>
+    /// Peak memory in MB: on CUDA the peak of torch's allocator; on the CPU the process' peak working
+    /// set, which also counts everything else the process did before (compare runs in fresh processes).
+    /// </summary>
+    public double PeakMemoryMB { get; init; }
+}

@@ -1,0 +1,73 @@
+namespace Microsoft.ML.Coherence.Internal;
+
+/// <summary>Checks <see cref="CoherenceEmbeddingOptions"/> at the boundary, before any work starts.</summary>
+internal static class OptionsValidator
+{
+    public static void Validate(CoherenceEmbeddingOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        Positive(nameof(o.EmbeddingDimension), o.EmbeddingDimension);
+        if (o.Layers < 0 || o.Layers > 48)
+            CoherenceThrow.OptionOutOfRange(nameof(o.Layers), o.Layers, "0 (static embeddings) to 48");
+        if (o.Layers > 0)
+        {
+            Positive(nameof(o.Heads), o.Heads);
+            if (o.EmbeddingDimension % o.Heads != 0)
+                CoherenceThrow.OptionOutOfRange(nameof(o.Heads), o.Heads,
+                    $"a divisor of EmbeddingDimension ({o.EmbeddingDimension})");
+        }
+        if (o.ContextLength < 2)
+            CoherenceThrow.OptionOutOfRange(nameof(o.ContextLength), o.ContextLength, "2 or more");
+        Positive(nameof(o.StaticContextSize), o.StaticContextSize);
+        Positive(nameof(o.MinCount), o.MinCount);
+        if (o.MaxVocabularySize < 2)
+            CoherenceThrow.OptionOutOfRange(nameof(o.MaxVocabularySize), o.MaxVocabularySize, "2 or more (the unknown token included)");
+        if (o.Window < 1 || o.Window > 16)
+            CoherenceThrow.OptionOutOfRange(nameof(o.Window), o.Window, "1 to 16");
+        if (!(o.ContextSmoothing > 0 && o.ContextSmoothing <= 1))
+            CoherenceThrow.OptionOutOfRange(nameof(o.ContextSmoothing), o.ContextSmoothing, "greater than 0 and at most 1");
+        Positive(nameof(o.NeighborCount), o.NeighborCount);
+        NonNegativeFinite(nameof(o.CoherenceWeight), o.CoherenceWeight);
+        NonNegativeFinite(nameof(o.UniformityWeight), o.UniformityWeight);
+        Fraction(nameof(o.CoherenceWarmupFraction), o.CoherenceWarmupFraction);
+        if (!(o.Temperature > 0) || float.IsInfinity(o.Temperature))
+            CoherenceThrow.OptionOutOfRange(nameof(o.Temperature), o.Temperature, "a finite number greater than 0");
+        if (o.CoherenceNegatives < 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.CoherenceNegatives), o.CoherenceNegatives, "0 or more");
+        Positive(nameof(o.AnchorsPerStep), o.AnchorsPerStep);
+        if (o.SampledSoftmaxNegatives < 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.SampledSoftmaxNegatives), o.SampledSoftmaxNegatives, "0 (full softmax) or more");
+        Positive(nameof(o.Steps), o.Steps);
+        Positive(nameof(o.BatchSize), o.BatchSize);
+        if (!(o.LearningRate > 0) || float.IsInfinity(o.LearningRate))
+            CoherenceThrow.OptionOutOfRange(nameof(o.LearningRate), o.LearningRate, "a finite number greater than 0");
+        NonNegativeFinite(nameof(o.WeightDecay), o.WeightDecay);
+        Fraction(nameof(o.LearningRateWarmupFraction), o.LearningRateWarmupFraction);
+        NonNegativeFinite(nameof(o.GradientClipNorm), o.GradientClipNorm);
+        if (o.EvaluationInterval < 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.EvaluationInterval), o.EvaluationInterval, "0 (only at the end) or more");
+        if (!(o.HeldOutFraction >= 0 && o.HeldOutFraction < 0.5f))
+            CoherenceThrow.OptionOutOfRange(nameof(o.HeldOutFraction), o.HeldOutFraction, "0 to less than 0.5");
+        if (!Enum.IsDefined(o.Pooling))
+            CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean or MeanMax");
+        Positive(nameof(o.CheckpointInterval), o.CheckpointInterval);
+    }
+
+    private static void Positive(string name, int value)
+    {
+        if (value <= 0)
+            CoherenceThrow.OptionOutOfRange(name, value, "greater than 0");
+    }
+
+    private static void NonNegativeFinite(string name, float value)
+    {
+        if (!(value >= 0) || float.IsInfinity(value))
+            CoherenceThrow.OptionOutOfRange(name, value, "a finite number, 0 or more");
+    }
+
+    private static void Fraction(string name, float value)
+    {
+        if (!(value >= 0 && value <= 1))
+            CoherenceThrow.OptionOutOfRange(name, value, "0 to 1");
+    }
+}

@@ -1,0 +1,92 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Coherence.Modules;
+
+/// <summary>
+/// Causal language model with tied input/output embeddings: 0 layers is the static mode (the
+/// hidden state at t is the mean of the last <c>StaticContextSize</c> token embeddings), N layers
+/// add learned positions, N pre-LN Transformer blocks and a final LayerNorm.
+/// <see cref="forward"/> returns hidden states [B, T, d]; logits are hidden · Eᵀ.
+/// </summary>
+internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
+{
+    // Parameter keys: "embedding", "positions", "blocks.N.*", "final_norm.*".
+    private readonly Parameter embedding;
+    private readonly Parameter? positions;
+    private readonly ModuleList<CausalTransformerBlock> blocks;
+    private readonly LayerNorm? final_norm;
+    private readonly int _staticContextSize;
+
+    public CoherenceLanguageModel(int vocabularySize, int dimension, int layers, int heads, int contextLength, int staticContextSize)
+        : base(nameof(CoherenceLanguageModel))
+    {
+        VocabularySize = vocabularySize;
+        Dimension = dimension;
+        Heads = heads;
+        ContextLength = contextLength;
+        _staticContextSize = staticContextSize;
+        // Small initial norms make every logit close to 0, so an untrained model's perplexity is about |V|.
+        embedding = nn.Parameter(torch.randn(vocabularySize, dimension) * 0.02f);
+        blocks = nn.ModuleList<CausalTransformerBlock>();
+        if (layers > 0)
+        {
+            positions = nn.Parameter(torch.randn(contextLength, dimension) * 0.02f);
+            for (int i = 0; i < layers; i++)
+                blocks.Add(new CausalTransformerBlock(dimension, heads));
+            final_norm = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
+        }
+        RegisterComponents();
+    }
+
+    public int VocabularySize { get; }
+    public int Dimension { get; }
+    public int Heads { get; }
+    public int ContextLength { get; }
+    public int Layers => blocks.Count;
+
+    /// <summary>The tied embedding table E [V, d].</summary>
+    public Parameter Embedding => embedding;
+
+    /// <param name="ids">[B, T] int64 token ids, T &lt;= ContextLength in Transformer mode.</param>
+    /// <returns>Hidden states [B, T, d].</returns>
+    public override Tensor forward(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var x = embedding.index_select(0, ids.flatten()).view(ids.shape[0], ids.shape[1], Dimension);
+        Tensor h;
+        if (blocks.Count == 0)
+        {
+            // Causal window mean via prefix sums: h_t = (S_t - S_{t-c}) / min(t+1, c).
+            long time = ids.shape[1];
+            int c = _staticContextSize;
+            var prefix = x.cumsum(1);
+            var shifted = nn.functional.pad(prefix, [0, 0, c, 0])[.., ..(int)time, ..];
+            var counts = torch.arange(1, time + 1, device: ids.device).clamp_max(c).to(x.dtype).view(1, time, 1);
+            h = (prefix - shifted) / counts;
+        }
+        else
+        {
+            h = x + positions![..(int)ids.shape[1], ..].unsqueeze(0);
+            foreach (var block in blocks)
+                h = block.forward(h);
+            h = final_norm!.forward(h);
+        }
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Copies the weights to plain arrays for ONNX export and scoring.</summary>
+    public Scoring.CoherenceEncoderWeights ToEncoderWeights() => new()
+    {
+        VocabularySize = VocabularySize,
+        Dimension = Dimension,
+        Heads = Heads,
+        ContextLength = ContextLength,
+        Embeddings = CausalTransformerBlock.Values(embedding),
+        Positions = positions is null ? [] : CausalTransformerBlock.Values(positions),
+        Blocks = blocks.Select(b => b.ToWeights()).ToArray(),
+        FinalNormWeight = final_norm is null ? [] : CausalTransformerBlock.Values(final_norm.weight!),
+        FinalNormBias = final_norm is null ? [] : CausalTransformerBlock.Values(final_norm.bias!),
+    };
+}

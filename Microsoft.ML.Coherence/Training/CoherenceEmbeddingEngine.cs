@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Microsoft.ML.Coherence.Internal;
+using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+
+namespace Microsoft.ML.Coherence.Training;
+
+/// <summary>
+/// From tokenised documents to a trained <see cref="CoherenceEmbeddingModel"/>: vocabulary (pass 1),
+/// encoding and held-out split (pass 2), co-occurrence counting over the training split, the
+/// statistical field, then the training loop. Text is streamed; only token ids are kept.
+/// </summary>
+internal static class CoherenceEmbeddingEngine
+{
+    public static CoherenceEmbeddingModel Train(MLContext mlContext, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
+        IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        Action<CoherenceTrainer>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        OptionsValidator.Validate(options);
+        options = options.Clone();
+        var host = ((IHostEnvironment)mlContext).Register("CoherenceEmbedding");
+        int seed = options.Seed ?? host.Rand.Next();
+        using var channel = host.Start("Coherence training");
+        void Log(string message) => channel.Info(message);
+
+        var device = TorchDevice.Select(options.Device, mlContext.GpuDeviceId, mlContext.FallbackToCpu, Log);
+
+        var statisticsClock = Stopwatch.StartNew();
+        var vocabulary = Vocabulary.Build(documents(), options.MinCount, options.MaxVocabularySize);
+        if (options.NeighborCount >= vocabulary.Count)
+            CoherenceThrow.OptionOutOfRange(nameof(options.NeighborCount), options.NeighborCount,
+                $"1..{vocabulary.Count - 1}: the vocabulary has {vocabulary.Count} tokens (the unknown token included); lower NeighborCount or MinCount");
+
+        var corpus = new TokenCorpus();
+        foreach (var tokens in documents())
+            corpus.AddDocument(vocabulary.Encode(tokens));
+        var (train, heldOut) = corpus.Split(options.HeldOutFraction, seed);
+        if (train.TokenCount <= options.Window)
+            CoherenceThrow.InvalidCorpus(
+                $"The training corpus has {train.TokenCount} tokens, not more than Window ({options.Window}): co-occurrence counting needs " +
+                "a corpus longer than the window. Add text, or lower Window.");
+
+        var counts = CooccurrenceCounts.Count(Enumerable.Range(0, train.DocumentCount).Select(i => train.Document(i).ToArray()),
+            vocabulary.Count, options.Window);
+        var field = StatisticalField.Build(counts, options.NeighborCount, options.ContextSmoothing);
+        double statisticsSeconds = statisticsClock.Elapsed.TotalSeconds;
+        Log($"Vocabulary {vocabulary.Count:N0} tokens; {train.TokenCount:N0} training and {heldOut.TokenCount:N0} held-out tokens; " +
+            $"{counts.NonZeroPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}.");
+
+        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress);
+        configure?.Invoke(trainer);
+        double? initialPerplexity = heldOut.TokenCount >= 2 ? trainer.HeldOutPerplexity(heldOut) : null;
+        trainer.Train(train, heldOut, vocabulary.Frequencies, field, cancellationToken);
+
+        var last = trainer.History[^1];
+        int stepsRun = trainer.CompletedSteps - (trainer.ResumedFromStep ?? 0);
+        double seconds = trainer.TrainingTime.TotalSeconds;
+        var report = new CoherenceTrainingReport
+        {
+            Options = options,
+            Seed = seed,
+            Device = device.ToString(),
+            VocabularySize = vocabulary.Count,
+            TrainingTokens = train.TokenCount,
+            HeldOutTokens = heldOut.TokenCount,
+            ResumedFromStep = trainer.ResumedFromStep,
+            History = trainer.History.ToArray(),
+            InitialHeldOutPerplexity = initialPerplexity,
+            FinalHeldOutPerplexity = last.HeldOutPerplexity,
+            FinalMeanCoherence = last.MeanCoherence ?? double.NaN,
+            StatisticsSeconds = statisticsSeconds,
+            TrainSeconds = seconds,
+            SecondsPerStep = stepsRun > 0 ? seconds / stepsRun : 0,
+            TokensPerSecond = seconds > 0 ? trainer.TokensTrained / seconds : 0,
+            PeakMemoryMB = PeakMemoryMB(device),
+        };
+        return new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), report);
+    }
+
+    private static double PeakMemoryMB(torch.Device device) =>
+        Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+}

@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using Microsoft.ML.Coherence.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Coherence.Training;
+
+/// <summary>
+/// The training loop: lr, forward, task + weight·coherence, backward, clip, finite check, step,
+/// zero_grad, log. One dispose scope per step. All randomness comes from (seed, step), so a run
+/// resumed from a checkpoint draws exactly what the uninterrupted run drew.
+/// </summary>
+internal sealed class CoherenceTrainer : IDisposable
+{
+    private const int HeldOutMaxTokens = 50_000;
+    private const int MaxLogPoints = 200;
+
+    private readonly CoherenceEmbeddingOptions _options;
+    private readonly Device _device;
+    private readonly int _seed;
+    private readonly Action<string>? _log;
+    private readonly IProgress<CoherenceTrainingProgress>? _progress;
+    private readonly torch.optim.Optimizer _optimizer;
+
+    public CoherenceTrainer(CoherenceEmbeddingOptions options, int vocabularySize, Device device, int seed,
+        Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null)
+    {
+        _options = options;
+        _device = device;
+        _seed = seed;
+        _log = log;
+        _progress = progress;
+        torch.random.manual_seed(seed);
+        Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
+            options.ContextLength, options.StaticContextSize);
+        Model.to(device);
+        _optimizer = torch.optim.AdamW(Model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+    }
+
+    public CoherenceLanguageModel Model { get; }
+
+    /// <summary>Test seam: returns true for a step whose loss is replaced by NaN.</summary>
+    internal Func<int, bool>? InjectNonFiniteLoss { get; set; }
+
+    /// <summary>Steps completed (including those restored from a checkpoint).</summary>
+    public int CompletedSteps { get; private set; }
+
+    public int? ResumedFromStep { get; private set; }
+
+    public List<CoherenceTrainingProgress> History { get; } = [];
+
+    public TimeSpan TrainingTime { get; private set; }
+
+    public long TokensTrained { get; private set; }
+
+    public void Train(TokenCorpus train, TokenCorpus heldOut, ReadOnlySpan<long> frequencies, StatisticalField field, CancellationToken cancellationToken)
+    {
+        if (train.TokenCount < 2)
+            throw new ArgumentException("The training corpus needs at least 2 known-or-unknown tokens to predict a next token.", "corpus");
+        int steps = _options.Steps;
+        int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
+        int batch = _options.BatchSize;
+        bool coherenceOn = !_options.IsBaseline;
+        var lmSampler = new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true);
+        var negativeSampler = coherenceOn ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
+        int logEvery = Math.Max(1, steps / MaxLogPoints);
+
+        var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory);
+        if (checkpoints is not null && _options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, Fingerprint(), out int restored))
+        {
+            CompletedSteps = restored;
+            ResumedFromStep = restored;
+            _log?.Invoke($"Resumed from the checkpoint of step {restored} in '{_options.CheckpointDirectory}'.");
+        }
+
+        float[]? previousEmbedding = null;
+        var clock = Stopwatch.StartNew();
+        int firstStep = CompletedSteps + 1;
+        for (int step = firstStep; step <= steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            double lr = LearningRateSchedule.LearningRate(step, steps, _options.LearningRate, _options.LearningRateWarmupFraction);
+            foreach (var group in _optimizer.ParamGroups)
+                group.LearningRate = lr;
+            double weight = coherenceOn
+                ? LearningRateSchedule.CoherenceWeight(step, steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction)
+                : 0;
+
+            bool log = step % logEvery == 0 || step == steps || step == firstStep;
+            StepLosses losses;
+            using (var scope = torch.NewDisposeScope())
+            {
+                losses = TrainStep(step, train, time, batch, lmSampler, negativeSampler, field, weight, log);
+            }
+            CompletedSteps = step;
+            TokensTrained += (long)batch * time;
+
+            bool evaluate = step == steps || (_options.EvaluationInterval > 0 && step % _options.EvaluationInterval == 0);
+            double? heldOutPerplexity = null, coherence = null, drift = null;
+            if (evaluate)
+            {
+                heldOutPerplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
+                var embedding = CurrentEmbedding();
+                coherence = Evaluation.CoherenceScores.Mean(embedding, Model.Dimension, field);
+                if (previousEmbedding is not null)
+                    drift = Evaluation.EmbeddingMetrics.Drift(previousEmbedding, embedding);
+                previousEmbedding = embedding;
+            }
+
+            if (log || evaluate)
+            {
+                double seconds = clock.Elapsed.TotalSeconds;
+                int done = step - firstStep + 1;
+                var report = new CoherenceTrainingProgress
+                {
+                    Step = step, TotalSteps = steps, Tokens = (long)step * batch * time,
+                    Loss = losses.Total, TaskLoss = losses.Task, AlignmentLoss = losses.Alignment, UniformityLoss = losses.Uniformity,
+                    CoherenceWeight = weight, LearningRate = lr,
+                    HeldOutPerplexity = heldOutPerplexity, MeanCoherence = coherence, Drift = drift,
+                    TokensPerSecond = (double)done * batch * time / Math.Max(seconds, 1e-9),
+                    Elapsed = clock.Elapsed,
+                    Remaining = TimeSpan.FromSeconds(seconds / done * (steps - step)),
+                };
+                History.Add(report);
+                _progress?.Report(report);
+                _log?.Invoke(report.ToString());
+            }
+
+            if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
+                checkpoints.Save(step, Model, _optimizer, Fingerprint());
+        }
+        TrainingTime = clock.Elapsed;
+    }
+
+    private readonly record struct StepLosses(double Total, double Task, double Alignment, double Uniformity);
+
+    private StepLosses TrainStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
+        UnigramSampler? negativeSampler, StatisticalField field, double weight, bool readLosses)
+    {
+        // Separate streams for batches and for coherence sampling: baseline and SCA see the same batches.
+        var batchRandom = SplitMix.ForStep(_seed, step);
+        var sampleRandom = SplitMix.ForStep(_seed ^ 0x5CA, step);
+        var tokens = train.Tokens;
+        var ids = new long[batch * (time + 1)];
+        for (int b = 0; b < batch; b++)
+        {
+            long start = batchRandom.NextInt64(0, train.TokenCount - time);
+            for (int t = 0; t <= time; t++)
+                ids[b * (time + 1) + t] = tokens[(int)(start + t)];
+        }
+        var window = torch.tensor(ids, [batch, time + 1]).to(_device);
+        var input = window[.., ..time];
+        var targets = window[.., 1..].reshape(-1);
+        var hidden = Model.forward(input).reshape(-1, Model.Dimension);          // [B*T, d]
+        var embedding = Model.Embedding;
+
+        Tensor task;
+        int negatives = _options.SampledSoftmaxNegatives;
+        if (negatives > 0)
+        {
+            long[] sampled = lmSampler.Sample(sampleRandom, negatives);
+            var targetCorrection = new float[batch * time];
+            for (int n = 0; n < targetCorrection.Length; n++)
+                targetCorrection[n] = lmSampler.LogExpectedCount(ids[(n / time) * (time + 1) + n % time + 1], negatives);
+            var negativeCorrection = sampled.Select(id => lmSampler.LogExpectedCount(id, negatives)).ToArray();
+            task = NextTokenLoss.Sampled(hidden, embedding, targets, torch.tensor(sampled).to(_device),
+                torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
+        }
+        else
+        {
+            task = NextTokenLoss.Full(hidden, embedding, targets);
+        }
+
+        var loss = task;
+        Tensor? alignment = null, uniformity = null;
+        if (negativeSampler is not null)
+        {
+            var anchors = AnchorSampler.Draw(ids, field, _options.AnchorsPerStep, sampleRandom);
+            if (anchors.Length >= 2)
+            {
+                var (neighbors, probabilities) = AnchorSampler.NeighborTensors(anchors, field);
+                var anchorTensor = torch.tensor(anchors).to(_device);
+                if (weight > 0)
+                {
+                    var negativeIds = negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives);
+                    alignment = CoherenceAlignmentLoss.Compute(embedding, anchorTensor, neighbors.to(_device), probabilities.to(_device),
+                        torch.tensor(negativeIds).to(_device), _options.Temperature);
+                    loss = loss + weight * alignment;
+                }
+                if (_options.UniformityWeight > 0)
+                {
+                    uniformity = UniformityLoss.Compute(embedding.index_select(0, anchorTensor));
+                    loss = loss + _options.UniformityWeight * uniformity;
+                }
+            }
+        }
+        if (InjectNonFiniteLoss?.Invoke(step) == true)
+            loss = loss * float.NaN;
+
+        loss.backward();
+        double norm = _options.GradientClipNorm > 0
+            ? torch.nn.utils.clip_grad_norm_(Model.parameters(), _options.GradientClipNorm)
+            : 0;
+        double total = loss.item<float>(); // one sync per step: the finite guard needs it
+        if (!double.IsFinite(total) || !double.IsFinite(norm))
+        {
+            _optimizer.zero_grad();
+            throw new CoherenceTrainingException(
+                $"Training stopped at step {step}: the loss or a gradient became {(double.IsFinite(total) ? norm : total)}. " +
+                $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
+                $"or CoherenceWeight (now {_options.CoherenceWeight}), or raise Temperature (now {_options.Temperature}).", step);
+        }
+        _optimizer.step();
+        _optimizer.zero_grad();
+        return readLosses
+            ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
+            : new StepLosses(total, double.NaN, double.NaN, double.NaN);
+    }
+
+    /// <summary>Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length.</summary>
+    public double HeldOutPerplexity(TokenCorpus heldOut)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        Model.eval();
+        var tokens = heldOut.Tokens;
+        int time = (int)Math.Min(_options.ContextLength, tokens.Length - 1);
+        int limit = Math.Min(tokens.Length, HeldOutMaxTokens);
+        double nll = 0;
+        long count = 0;
+        const int ChunksPerBatch = 16;
+        var ids = new List<long>();
+        for (int start = 0; start + 1 < limit; start += time)
+        {
+            int length = Math.Min(time, limit - 1 - start);
+            if (length < time)
+                break;
+            for (int t = 0; t <= time; t++)
+                ids.Add(tokens[start + t]);
+            if (ids.Count == ChunksPerBatch * (time + 1))
+                Flush();
+        }
+        Flush();
+        Model.train();
+        return Evaluation.Perplexity.FromNegativeLogLikelihood(nll, count);
+
+        void Flush()
+        {
+            if (ids.Count == 0)
+                return;
+            using var inner = torch.NewDisposeScope();
+            int rows = ids.Count / (time + 1);
+            var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
+            var hidden = Model.forward(window[.., ..time]).reshape(-1, Model.Dimension);
+            var loss = NextTokenLoss.Full(hidden, Model.Embedding, window[.., 1..].reshape(-1));
+            nll += loss.item<float>() * rows * time;
+            count += (long)rows * time;
+            ids.Clear();
+        }
+    }
+
+    public float[] CurrentEmbedding()
+    {
+        using var noGrad = torch.no_grad();
+        return Modules.CausalTransformerBlock.Values(Model.Embedding);
+    }
+
+    /// <summary>What a checkpoint must agree on to be resumed by this run.</summary>
+    private string Fingerprint() =>
+        $"V={Model.VocabularySize};d={_options.EmbeddingDimension};layers={_options.Layers};heads={_options.Heads};" +
+        $"L={_options.ContextLength};steps={_options.Steps};batch={_options.BatchSize};seed={_seed};" +
+        $"cw={_options.CoherenceWeight};uw={_options.UniformityWeight};lr={_options.LearningRate}";
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+namespace Microsoft.ML.Coherence.Training;
+
+/// <summary>
+/// The encoded corpus: token ids of every document in one growable buffer (4 bytes a token, no
+/// text kept), with document boundaries. Training samples sequences from the concatenated stream.
+/// </summary>
+internal sealed class TokenCorpus
+{
+    private int[] _tokens = new int[1024];
+    private readonly List<long> _starts = [];
+
+    public long TokenCount { get; private set; }
+    public int DocumentCount => _starts.Count;
+    public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, checked((int)TokenCount));
+
+    public void AddDocument(ReadOnlySpan<int> ids)
+    {
+        long needed = TokenCount + ids.Length;
+        if (needed > Array.MaxLength)
+            throw new InvalidOperationException($"The corpus exceeds {Array.MaxLength:N0} tokens, the most one training run holds; train on a sample.");
+        if (needed > _tokens.Length)
+            Array.Resize(ref _tokens, (int)Math.Min(Array.MaxLength, Math.Max(needed, 2L * _tokens.Length)));
+        _starts.Add(TokenCount);
+        ids.CopyTo(_tokens.AsSpan((int)TokenCount));
+        TokenCount = needed;
+    }
+
+    public ReadOnlySpan<int> Document(int index)
+    {
+        long start = _starts[index];
+        long end = index + 1 < _starts.Count ? _starts[index + 1] : TokenCount;
+        return _tokens.AsSpan((int)start, (int)(end - start));
+    }
+
+    /// <summary>
+    /// Splits by document with a seeded hash, so the held-out share does not depend on the order of
+    /// the rows (a corpus sorted by label still gets a mixed held-out set). At least one document
+    /// stays on each side when there are two or more.
+    /// </summary>
+    public (TokenCorpus Train, TokenCorpus HeldOut) Split(double heldOutFraction, int seed)
+    {
+        var train = new TokenCorpus();
+        var heldOut = new TokenCorpus();
+        if (heldOutFraction <= 0 || DocumentCount < 2)
+        {
+            for (int i = 0; i < DocumentCount; i++)
+                train.AddDocument(Document(i));
+            return (train, heldOut);
+        }
+        ulong threshold = (ulong)(heldOutFraction * ulong.MaxValue);
+        for (int i = 0; i < DocumentCount; i++)
+        {
+            bool held = SplitMix.Hash((ulong)(uint)seed, (ulong)i) < threshold;
+            (held ? heldOut : train).AddDocument(Document(i));
+        }
+        if (heldOut.DocumentCount == 0 || train.DocumentCount == 0)
+        {
+            // Tiny corpora: hold out the last document, train on the rest.
+            train = new TokenCorpus();
+            heldOut = new TokenCorpus();
+            for (int i = 0; i < DocumentCount; i++)
+                (i == DocumentCount - 1 ? heldOut : train).AddDocument(Document(i));
+        }
+        return (train, heldOut);
+    }
+}
+
+/// <summary>SplitMix64 mixing: a fast, well-spread hash of (seed, index) for seeded decisions.</summary>
+internal static class SplitMix
+{
+    public static ulong Hash(ulong seed, ulong index)
+    {
+        ulong z = seed * 0x9E3779B97F4A7C15UL + index + 0x632BE59BD9B4E019UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>A System.Random seeded from (seed, step): every step's draws are reproducible on their own, which makes resume exact.</summary>
+    public static Random ForStep(int seed, int step) => new((int)(Hash((ulong)(uint)seed, (ulong)step) & 0x7FFFFFFF));
+}
