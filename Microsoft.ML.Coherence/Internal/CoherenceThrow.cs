@@ -1,0 +1,34 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Microsoft.ML.Coherence.Internal;
+
+/// <summary>
+/// The one place that throws for bad input (as Sep's SepThrow does): every message shows the bad
+/// value and what is valid, and every argument exception carries the parameter name.
+/// </summary>
+internal static class CoherenceThrow
+{
+    [DoesNotReturn]
+    public static void ArgumentOutOfRange(string paramName, object? actualValue, string message) =>
+        throw new ArgumentOutOfRangeException(paramName, actualValue, message);
+
+    [DoesNotReturn]
+    public static void Argument(string paramName, string message) =>
+        throw new ArgumentException(message, paramName);
+
+    /// <summary>ML.NET's wording (Contracts.ExceptSchemaMismatch) for a column that is absent.</summary>
+    [DoesNotReturn]
+    public static void ColumnNotFound(string paramName, string columnName) =>
+        throw new ArgumentException($"Could not find input column '{columnName}'", paramName);
+
+    /// <summary>ML.NET's wording (Contracts.ExceptSchemaMismatch) for a column of the wrong type.</summary>
+    [DoesNotReturn]
+    public static void SchemaMismatch(string paramName, string columnName, string expectedType, string actualType) =>
+        throw new ArgumentException(
+            $"Schema mismatch for input column '{columnName}': expected {expectedType}, got {actualType}", paramName);
+
+    /// <summary>A saved stream that is not what its reader expects (wrong magic, version or values).</summary>
+    [DoesNotReturn]
+    public static void InvalidData(string what, string message) =>
+        throw new InvalidDataException($"The stream is not a valid {what}: {message}");
+}
