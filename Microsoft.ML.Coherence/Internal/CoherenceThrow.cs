@@ -2,24 +2,42 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Microsoft.ML.Coherence.Internal;
 
-/// <summary>One place for the errors users see: each names the thing, its value and what would be valid.</summary>
+/// <summary>
+/// The one place that throws for bad input (as Sep's SepThrow does): every message shows the bad
+/// value and what is valid, and every argument exception carries the parameter name.
+/// </summary>
 internal static class CoherenceThrow
 {
     [DoesNotReturn]
+    public static void ArgumentOutOfRange(string paramName, object? actualValue, string message) =>
+        throw new ArgumentOutOfRangeException(paramName, actualValue, message);
+
+    [DoesNotReturn]
+    public static void Argument(string paramName, string message) =>
+        throw new ArgumentException(message, paramName);
+
+    /// <summary>ML.NET's wording (Contracts.ExceptSchemaMismatch) for a column that is absent.</summary>
+    [DoesNotReturn]
+    public static void ColumnNotFound(string paramName, string columnName) =>
+        throw new ArgumentException($"Could not find input column '{columnName}'", paramName);
+
+    /// <summary>ML.NET's wording (Contracts.ExceptSchemaMismatch) for a column of the wrong type.</summary>
+    [DoesNotReturn]
+    public static void SchemaMismatch(string paramName, string columnName, string expectedType, string actualType) =>
+        throw new ArgumentException(
+            $"Schema mismatch for input column '{columnName}': expected {expectedType}, got {actualType}", paramName);
+
+    /// <summary>A saved stream that is not what its reader expects (wrong magic, version or values).</summary>
+    [DoesNotReturn]
+    public static void InvalidData(string what, string message) =>
+        throw new InvalidDataException($"The stream is not a valid {what}: {message}");
+
+    /// <summary>An option outside its range: names the option, its value and the valid values.</summary>
+    [DoesNotReturn]
     public static void OptionOutOfRange(string option, object? value, string valid) =>
-        throw new ArgumentOutOfRangeException(option, value,
-            $"Option '{option}' is {value ?? "null"}; valid: {valid}.");
+        throw new ArgumentOutOfRangeException(option, value, $"Option '{option}' is {value ?? "null"}; valid: {valid}.");
 
-    [DoesNotReturn]
-    public static void ColumnNotFound(string column) =>
-        throw new ArgumentOutOfRangeException(nameof(column), column,
-            $"Could not find input column '{column}'.");
-
-    [DoesNotReturn]
-    public static void ColumnTypeMismatch(string column, string expected, string actual) =>
-        throw new ArgumentOutOfRangeException(nameof(column), column,
-            $"Schema mismatch for input column '{column}': expected {expected}, got {actual}.");
-
+    /// <summary>A corpus that cannot be trained on.</summary>
     [DoesNotReturn]
     public static void InvalidCorpus(string message) =>
         throw new ArgumentException(message, "corpus");

@@ -1,0 +1,140 @@
+using Microsoft.ML.Coherence.Internal;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Text;
+
+namespace Microsoft.ML.Coherence.Text;
+
+/// <summary>
+/// Splits text into word tokens exactly as ML.NET's own transforms do:
+/// <c>NormalizeText</c> (with <see cref="CaseMode"/>, <see cref="KeepDiacritics"/>,
+/// <see cref="KeepPunctuations"/>, <see cref="KeepNumbers"/>) then <c>TokenizeIntoWords</c>
+/// (splitting on <see cref="Separator"/>).
+/// </summary>
+/// <remarks>
+/// Training and scoring must tokenize identically, so both build their transforms with
+/// <see cref="CreateEstimator"/>. The settings are ML.NET's defaults for those two transforms;
+/// punctuation therefore stays attached to its word ("world!" and "world" are different tokens).
+/// Text is streamed row by row through a cursor and never held in memory as a whole.
+/// </remarks>
+public sealed class CoherenceTokenizer
+{
+    /// <summary>Case mode of <c>NormalizeText</c>: lower case (ML.NET's default).</summary>
+    public const TextNormalizingEstimator.CaseMode CaseMode = TextNormalizingEstimator.CaseMode.Lower;
+
+    /// <summary>Whether <c>NormalizeText</c> keeps diacritical marks: no, "café" becomes "cafe" (ML.NET's default).</summary>
+    public const bool KeepDiacritics = false;
+
+    /// <summary>Whether <c>NormalizeText</c> keeps punctuation marks: yes (ML.NET's default).</summary>
+    public const bool KeepPunctuations = true;
+
+    /// <summary>Whether <c>NormalizeText</c> keeps numbers: yes (ML.NET's default).</summary>
+    public const bool KeepNumbers = true;
+
+    /// <summary>The one separator <c>TokenizeIntoWords</c> splits on: a space (ML.NET's default).</summary>
+    public const char Separator = ' ';
+
+    // Name of the token column added while tokenizing a caller's IDataView; unlikely to collide.
+    private const string TokenColumn = "__CoherenceTokens__";
+    private const string DocumentColumn = nameof(DocumentRow.Text);
+
+    private readonly MLContext _mlContext;
+
+    /// <summary>Creates a tokenizer that builds its transforms in <paramref name="mlContext"/>.</summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    public CoherenceTokenizer(MLContext mlContext)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        _mlContext = mlContext;
+    }
+
+    /// <summary>
+    /// The transforms that turn text into tokens: <c>NormalizeText</c> then <c>TokenizeIntoWords</c>,
+    /// with this class's settings. Scoring pipelines append this so that they tokenize exactly as training did.
+    /// </summary>
+    /// <param name="outputColumnName">Name of the output column, a variable-length vector of <see cref="string"/> (text).</param>
+    /// <param name="inputColumnName">Name of the input column, of type <see cref="string"/> (text); defaults to <paramref name="outputColumnName"/>.</param>
+    /// <returns>The estimator chain.</returns>
+    public IEstimator<ITransformer> CreateEstimator(string outputColumnName, string? inputColumnName = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
+        inputColumnName ??= outputColumnName;
+        // Normalize into the output column, then tokenize it in place: no intermediate column to name.
+        return _mlContext.Transforms.Text
+            .NormalizeText(outputColumnName, inputColumnName, CaseMode, KeepDiacritics, KeepPunctuations, KeepNumbers)
+            .Append(_mlContext.Transforms.Text.TokenizeIntoWords(outputColumnName, outputColumnName, [Separator]));
+    }
+
+    /// <summary>Streams the tokens of each row of <paramref name="data"/>, in row order.</summary>
+    /// <param name="data">The rows to read.</param>
+    /// <param name="textColumn">Name of the text column, of type <see cref="string"/> (text).</param>
+    /// <returns>One token array per row (empty for an empty row); evaluated lazily, one row at a time.</returns>
+    /// <exception cref="ArgumentException">The column is missing or is not text.</exception>
+    public IEnumerable<string[]> Tokenize(IDataView data, string textColumn)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentException.ThrowIfNullOrEmpty(textColumn);
+        var column = data.Schema.GetColumnOrNull(textColumn);
+        if (column is null)
+        {
+            CoherenceThrow.ColumnNotFound(nameof(textColumn), textColumn);
+        }
+        if (column.Value.Type is not TextDataViewType)
+        {
+            CoherenceThrow.SchemaMismatch(nameof(textColumn), textColumn, "String", column.Value.Type.ToString() ?? "");
+        }
+        return TokenizeRows(data, textColumn);
+    }
+
+    /// <summary>Streams the tokens of each document, in order.</summary>
+    /// <param name="documents">The documents; none may be <see langword="null"/> (use "" for an empty one).</param>
+    /// <returns>One token array per document (empty for an empty document); evaluated lazily.</returns>
+    /// <exception cref="ArgumentException">A document is <see langword="null"/> (raised when that row is reached).</exception>
+    public IEnumerable<string[]> Tokenize(IEnumerable<string?> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        // LoadFromEnumerable streams: the source is enumerated by the cursor, one row at a time.
+        var data = _mlContext.Data.LoadFromEnumerable(CheckedRows(documents));
+        return TokenizeRows(data, DocumentColumn);
+    }
+
+    private IEnumerable<string[]> TokenizeRows(IDataView data, string textColumn)
+    {
+        var transformed = CreateEstimator(TokenColumn, textColumn).Fit(data).Transform(data);
+        var tokenColumn = transformed.Schema[TokenColumn];
+        using var cursor = transformed.GetRowCursor([tokenColumn]);
+        var getter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(tokenColumn);
+        var tokens = default(VBuffer<ReadOnlyMemory<char>>);
+        while (cursor.MoveNext())
+        {
+            getter(ref tokens);
+            var values = tokens.DenseValues();
+            var row = new string[tokens.Length];
+            var k = 0;
+            foreach (var token in values)
+            {
+                row[k++] = token.ToString();
+            }
+            yield return row;
+        }
+    }
+
+    private static IEnumerable<DocumentRow> CheckedRows(IEnumerable<string?> documents)
+    {
+        long index = 0;
+        foreach (var document in documents)
+        {
+            if (document is null)
+            {
+                CoherenceThrow.Argument(nameof(documents),
+                    $"Row {index} of the corpus is null; every row must be a string (use \"\" for an empty document).");
+            }
+            yield return new DocumentRow { Text = document };
+            index++;
+        }
+    }
+
+    private sealed class DocumentRow
+    {
+        public string Text { get; set; } = "";
+    }
+}

@@ -1,0 +1,432 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Microsoft.ML.Coherence.Internal;
+
+namespace Microsoft.ML.Coherence.Training;
+
+/// <summary>
+/// Windowed, distance-weighted token co-occurrence counts (as GloVe counts them), gathered in one
+/// streaming pass and mergeable exactly, so that counting can be split across shards or workers.
+/// </summary>
+/// <remarks>
+/// <para>
+/// For every two positions p &lt; q of a document with q - p = k &lt;= <see cref="Window"/>, the pair adds
+/// 1/k to C[a, b] and to C[b, a] (a, b the tokens at p and q): the counts are symmetric.
+/// Pairs where either token is the unknown id 0 are not counted, but unknown tokens still occupy
+/// positions, so they do not bring their neighbours closer together.
+/// </para>
+/// <para>
+/// Counts are stored as integers scaled by <see cref="Scale"/> = lcm(1..window) (a pair at distance k adds
+/// <see cref="Scale"/>/k), so sums are exact and merging shards in any order gives bit-identical results.
+/// A cell overflows only after about 1.2e13 unit-weight pairs (window 16).
+/// </para>
+/// <para>
+/// Memory is one sparse map per row: it grows with the number of distinct co-occurring pairs
+/// (at most V², in practice far fewer), never with the length of the corpus.
+/// </para>
+/// </remarks>
+public sealed class CooccurrenceCounts
+{
+    /// <summary>The largest window accepted: lcm(1..16) = 720720 still leaves ample headroom in a 64-bit count.</summary>
+    public const int MaxWindow = 16;
+
+    private const int FormatMagic = 0x434F4343; // "CCOC"
+    private const int FormatVersion = 1;
+
+    private readonly Dictionary<int, long>?[] _rows;
+    private readonly long[] _rowSums;
+    private readonly long[] _weights;
+    private long _total;
+
+    /// <summary>Creates empty counts.</summary>
+    /// <param name="vocabularySize">Number of token ids, the unknown id 0 included; at least 2.</param>
+    /// <param name="window">Largest distance counted, 1..<see cref="MaxWindow"/>.</param>
+    public CooccurrenceCounts(int vocabularySize, int window)
+    {
+        if (vocabularySize < 2)
+        {
+            CoherenceThrow.ArgumentOutOfRange(nameof(vocabularySize), vocabularySize,
+                $"VocabularySize is {vocabularySize}; it must be at least 2 (the unknown token and one known token).");
+        }
+        if (window < 1 || window > MaxWindow)
+        {
+            CoherenceThrow.ArgumentOutOfRange(nameof(window), window, $"Window is {window}; use 1..{MaxWindow}.");
+        }
+        VocabularySize = vocabularySize;
+        Window = window;
+        Scale = LeastCommonMultipleUpTo(window);
+        _weights = new long[window + 1];
+        for (var k = 1; k <= window; k++)
+        {
+            _weights[k] = Scale / k;
+        }
+        _rows = new Dictionary<int, long>?[vocabularySize];
+        _rowSums = new long[vocabularySize];
+    }
+
+    /// <summary>Number of token ids, the unknown id 0 included.</summary>
+    public int VocabularySize { get; }
+
+    /// <summary>Largest distance between two co-occurring positions.</summary>
+    public int Window { get; }
+
+    /// <summary>lcm(1..<see cref="Window"/>): the factor between stored integer counts and real counts.</summary>
+    public long Scale { get; }
+
+    /// <summary>Number of token positions read, unknown tokens included.</summary>
+    public long TokensCounted { get; private set; }
+
+    /// <summary>Number of documents read.</summary>
+    public long DocumentsCounted { get; private set; }
+
+    /// <summary>Number of ordered pairs (i, j) with a non-zero count.</summary>
+    public int NonZeroPairs { get; private set; }
+
+    /// <summary>Sum of all counts, Σ_ij C[i, j].</summary>
+    public double Total => (double)_total / Scale;
+
+    /// <summary>Counts one document.</summary>
+    /// <param name="ids">The token ids of the document, each in 0..<see cref="VocabularySize"/>-1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An id is out of range; nothing of the document is counted.</exception>
+    public void AddDocument(ReadOnlySpan<int> ids)
+    {
+        for (var p = 0; p < ids.Length; p++)
+        {
+            if ((uint)ids[p] >= (uint)VocabularySize)
+            {
+                CoherenceThrow.ArgumentOutOfRange(nameof(ids), ids[p],
+                    $"Token id {ids[p]} at position {p} is outside the vocabulary; use 0..{VocabularySize - 1}.");
+            }
+        }
+
+        var rows = _rows;
+        var weights = _weights;
+        var rowSums = _rowSums;
+        var window = Window;
+        var added = 0;
+        long total = 0;
+        for (var p = 0; p < ids.Length; p++)
+        {
+            var a = ids[p];
+            if (a == 0)
+            {
+                continue;
+            }
+            var rowA = rows[a] ??= [];
+            var end = Math.Min(ids.Length, p + window + 1);
+            long sumA = 0;
+            for (var q = p + 1; q < end; q++)
+            {
+                var b = ids[q];
+                if (b == 0)
+                {
+                    continue;
+                }
+                var w = weights[q - p];
+                ref var ab = ref CollectionsMarshal.GetValueRefOrAddDefault(rowA, b, out var abExists);
+                ab += w;
+                added += abExists ? 0 : 1;
+                ref var ba = ref CollectionsMarshal.GetValueRefOrAddDefault(rows[b] ??= [], a, out var baExists);
+                ba += w;
+                added += baExists ? 0 : 1;
+                sumA += w;
+                rowSums[b] += w;
+            }
+            rowSums[a] += sumA;
+            total += 2 * sumA;
+        }
+        _total += total;
+        NonZeroPairs += added;
+        TokensCounted += ids.Length;
+        DocumentsCounted++;
+    }
+
+    /// <summary>Adds <paramref name="other"/>'s counts to these: the result equals counting both corpora in one pass.</summary>
+    /// <param name="other">Counts with the same <see cref="VocabularySize"/> and <see cref="Window"/>.</param>
+    /// <exception cref="ArgumentException">The sizes or windows differ, or <paramref name="other"/> is this instance.</exception>
+    public void Merge(CooccurrenceCounts other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(other, this))
+        {
+            CoherenceThrow.Argument(nameof(other), "Counts cannot be merged into themselves; merge a separate shard.");
+        }
+        if (other.VocabularySize != VocabularySize || other.Window != Window)
+        {
+            CoherenceThrow.Argument(nameof(other),
+                $"Cannot merge counts of VocabularySize {other.VocabularySize} and Window {other.Window} into counts of " +
+                $"VocabularySize {VocabularySize} and Window {Window}; both must match.");
+        }
+        for (var i = 0; i < VocabularySize; i++)
+        {
+            var source = other._rows[i];
+            if (source is null || source.Count == 0)
+            {
+                continue;
+            }
+            var target = _rows[i] ??= new Dictionary<int, long>(source.Count);
+            foreach (var (j, count) in source)
+            {
+                ref var cell = ref CollectionsMarshal.GetValueRefOrAddDefault(target, j, out var exists);
+                cell += count;
+                NonZeroPairs += exists ? 0 : 1;
+            }
+            _rowSums[i] += other._rowSums[i];
+        }
+        _total += other._total;
+        TokensCounted += other.TokensCounted;
+        DocumentsCounted += other.DocumentsCounted;
+    }
+
+    /// <summary>The count C[i, j] (distance-weighted, so not necessarily an integer).</summary>
+    /// <param name="i">Row token id.</param>
+    /// <param name="j">Column (context) token id.</param>
+    /// <returns>The count; 0 when the tokens never co-occur.</returns>
+    public double GetCount(int i, int j) => (double)GetScaledCount(i, j) / Scale;
+
+    /// <summary>The exact stored count of (i, j): C[i, j] × <see cref="Scale"/>.</summary>
+    /// <param name="i">Row token id.</param>
+    /// <param name="j">Column (context) token id.</param>
+    /// <returns>The scaled count.</returns>
+    public long GetScaledCount(int i, int j)
+    {
+        CheckId(i, nameof(i));
+        CheckId(j, nameof(j));
+        return _rows[i] is { } row && row.TryGetValue(j, out var count) ? count : 0;
+    }
+
+    /// <summary>The row sum C[i, *] = Σ_j C[i, j]; the counts are symmetric, so it is also the column sum.</summary>
+    /// <param name="i">Token id.</param>
+    /// <returns>The row sum.</returns>
+    public double RowSum(int i)
+    {
+        CheckId(i, nameof(i));
+        return (double)_rowSums[i] / Scale;
+    }
+
+    /// <summary>The non-zero counts of row <paramref name="i"/>, in ascending column order.</summary>
+    /// <param name="i">Token id.</param>
+    /// <returns>(column, count) pairs.</returns>
+    public IEnumerable<(int Column, double Count)> GetRow(int i)
+    {
+        CheckId(i, nameof(i));
+        return SortedRow(i).Select(entry => (entry.Key, (double)entry.Value / Scale));
+    }
+
+    /// <summary>Whether both hold exactly the same counts, sizes, window and token and document totals.</summary>
+    /// <param name="other">The counts to compare with.</param>
+    /// <returns><see langword="true"/> when equal.</returns>
+    public bool ContentEquals(CooccurrenceCounts other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.VocabularySize != VocabularySize || other.Window != Window || other.TokensCounted != TokensCounted ||
+            other.DocumentsCounted != DocumentsCounted || other.NonZeroPairs != NonZeroPairs || other._total != _total)
+        {
+            return false;
+        }
+        for (var i = 0; i < VocabularySize; i++)
+        {
+            if (_rowSums[i] != other._rowSums[i] || RowCount(_rows[i]) != RowCount(other._rows[i]))
+            {
+                return false;
+            }
+            if (_rows[i] is not { } row)
+            {
+                continue;
+            }
+            var otherRow = other._rows[i]!;
+            foreach (var (j, count) in row)
+            {
+                if (!otherRow.TryGetValue(j, out var otherCount) || otherCount != count)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Counts a corpus in parallel: documents are cut into shards of <paramref name="documentsPerShard"/>, each
+    /// worker counts its shards, and the workers' counts are merged. The result is exactly that of one pass.
+    /// </summary>
+    /// <param name="documents">The encoded documents; read once, as a stream.</param>
+    /// <param name="vocabularySize">Number of token ids, the unknown id 0 included.</param>
+    /// <param name="window">Largest distance counted, 1..<see cref="MaxWindow"/>.</param>
+    /// <param name="documentsPerShard">Documents handed to a worker at a time; at least 1.</param>
+    /// <param name="maxDegreeOfParallelism">Most workers at once; -1 for as many as the scheduler allows.</param>
+    /// <returns>The counts.</returns>
+    /// <remarks>Memory is that of one set of counts per worker.</remarks>
+    public static CooccurrenceCounts Count(
+        IEnumerable<int[]> documents, int vocabularySize, int window, int documentsPerShard = 256, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documentsPerShard < 1)
+        {
+            CoherenceThrow.ArgumentOutOfRange(nameof(documentsPerShard), documentsPerShard,
+                $"DocumentsPerShard is {documentsPerShard}; it must be at least 1.");
+        }
+        var result = new CooccurrenceCounts(vocabularySize, window);
+        var shards = Partitioner.Create(documents.Chunk(documentsPerShard), EnumerablePartitionerOptions.NoBuffering);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        try
+        {
+            Parallel.ForEach(
+                shards,
+                options,
+                () => new CooccurrenceCounts(vocabularySize, window),
+                (shard, _, local) =>
+                {
+                    foreach (var document in shard)
+                    {
+                        local.AddDocument(document);
+                    }
+                    return local;
+                },
+                local =>
+                {
+                    // Integer sums are associative, so the order in which workers finish does not matter.
+                    lock (result)
+                    {
+                        result.Merge(local);
+                    }
+                });
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(exception.InnerExceptions[0]);
+        }
+        return result;
+    }
+
+    /// <summary>Writes the counts in a versioned binary format; rows and columns in ascending order, so equal counts give equal bytes.</summary>
+    /// <param name="stream">A writable stream; left open.</param>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(FormatMagic);
+        writer.Write(FormatVersion);
+        writer.Write(VocabularySize);
+        writer.Write(Window);
+        writer.Write(TokensCounted);
+        writer.Write(DocumentsCounted);
+        var nonEmptyRows = _rows.Count(row => RowCount(row) > 0);
+        writer.Write(nonEmptyRows);
+        for (var i = 0; i < VocabularySize; i++)
+        {
+            if (RowCount(_rows[i]) == 0)
+            {
+                continue;
+            }
+            writer.Write(i);
+            writer.Write(_rows[i]!.Count);
+            foreach (var (j, count) in SortedRow(i))
+            {
+                writer.Write(j);
+                writer.Write(count);
+            }
+        }
+    }
+
+    /// <summary>Reads counts written by <see cref="Save"/>.</summary>
+    /// <param name="stream">A readable stream; left open.</param>
+    /// <returns>The counts.</returns>
+    /// <exception cref="InvalidDataException">The stream does not hold counts of a known version.</exception>
+    public static CooccurrenceCounts Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        const string What = "Coherence co-occurrence counts";
+        if (reader.ReadInt32() != FormatMagic)
+        {
+            CoherenceThrow.InvalidData(What, "the header is wrong.");
+        }
+        var version = reader.ReadInt32();
+        if (version != FormatVersion)
+        {
+            CoherenceThrow.InvalidData(What, $"format version {version} is not supported; this library reads version {FormatVersion}.");
+        }
+        var vocabularySize = reader.ReadInt32();
+        var window = reader.ReadInt32();
+        if (vocabularySize < 2 || window < 1 || window > MaxWindow)
+        {
+            CoherenceThrow.InvalidData(What, $"VocabularySize {vocabularySize} or Window {window} is out of range.");
+        }
+        var counts = new CooccurrenceCounts(vocabularySize, window)
+        {
+            TokensCounted = reader.ReadInt64(),
+            DocumentsCounted = reader.ReadInt64(),
+        };
+        var nonEmptyRows = reader.ReadInt32();
+        for (var r = 0; r < nonEmptyRows; r++)
+        {
+            var i = reader.ReadInt32();
+            var entries = reader.ReadInt32();
+            if ((uint)i >= (uint)vocabularySize || counts._rows[i] is not null || entries < 1 || entries > vocabularySize)
+            {
+                CoherenceThrow.InvalidData(What, $"row {i} with {entries} entries is out of range or repeated.");
+            }
+            var row = counts._rows[i] = new Dictionary<int, long>(entries);
+            for (var e = 0; e < entries; e++)
+            {
+                var j = reader.ReadInt32();
+                var count = reader.ReadInt64();
+                if ((uint)j >= (uint)vocabularySize || count <= 0 || !row.TryAdd(j, count))
+                {
+                    CoherenceThrow.InvalidData(What, $"entry ({i}, {j}) = {count} is out of range or repeated.");
+                }
+                counts._rowSums[i] += count;
+            }
+            counts._total += counts._rowSums[i];
+            counts.NonZeroPairs += entries;
+        }
+        return counts;
+    }
+
+    /// <summary>Row <paramref name="i"/>'s stored entries (scaled counts), unordered; null when empty. For in-library readers.</summary>
+    internal Dictionary<int, long>? GetScaledRow(int i) => _rows[i];
+
+    private IEnumerable<KeyValuePair<int, long>> SortedRow(int i)
+    {
+        if (_rows[i] is not { Count: > 0 } row)
+        {
+            return [];
+        }
+        var entries = row.ToArray();
+        Array.Sort(entries, static (x, y) => x.Key.CompareTo(y.Key));
+        return entries;
+    }
+
+    private static int RowCount(Dictionary<int, long>? row) => row?.Count ?? 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckId(int id, string paramName)
+    {
+        if ((uint)id >= (uint)VocabularySize)
+        {
+            CoherenceThrow.ArgumentOutOfRange(paramName, id, $"Token id {id} is outside the vocabulary; use 0..{VocabularySize - 1}.");
+        }
+    }
+
+    private static long LeastCommonMultipleUpTo(int n)
+    {
+        long lcm = 1;
+        for (long k = 2; k <= n; k++)
+        {
+            lcm = lcm / GreatestCommonDivisor(lcm, k) * k;
+        }
+        return lcm;
+    }
+
+    private static long GreatestCommonDivisor(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+        return a;
+    }
+}
