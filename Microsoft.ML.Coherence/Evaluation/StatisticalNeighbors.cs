@@ -1,0 +1,66 @@
+namespace Microsoft.ML.Coherence.Evaluation;
+
+/// <summary>
+/// The statistical field's neighbour lists as flat arrays: for token i, slots [i*K, (i+1)*K) hold
+/// its top-K PPMI neighbours (<see cref="Neighbors"/>, padding -1) and its target distribution
+/// P_i(j) (<see cref="Probabilities"/>, padding 0). The arrays are not copied.
+/// </summary>
+public readonly struct StatisticalNeighbors
+{
+    /// <summary>Wraps the flat neighbour arrays of <paramref name="k"/> slots per token.</summary>
+    /// <param name="neighbors">Neighbour ids, [n x <paramref name="k"/>], -1 for an empty slot.</param>
+    /// <param name="probabilities">P_i(j) per slot, [n x <paramref name="k"/>], non-negative, 0 for an empty slot.</param>
+    /// <param name="k">Slots per token K, at least 1.</param>
+    public StatisticalNeighbors(int[] neighbors, float[] probabilities, int k)
+    {
+        EvaluationThrow.IfNull(neighbors, nameof(neighbors));
+        EvaluationThrow.IfNull(probabilities, nameof(probabilities));
+        if (k < 1)
+        {
+            EvaluationThrow.ArgumentOutOfRange(nameof(k), k, "at least 1");
+        }
+
+        if (neighbors.Length % k != 0)
+        {
+            EvaluationThrow.Argument(nameof(neighbors), $"'neighbors' has length {neighbors.Length}, which is not a multiple of K = {k}.");
+        }
+
+        EvaluationThrow.IfLengthDiffers(probabilities.Length, neighbors.Length, nameof(probabilities), "one probability per neighbour slot");
+        Neighbors = neighbors;
+        Probabilities = probabilities;
+        K = k;
+    }
+
+    /// <summary>Neighbour ids, [<see cref="Tokens"/> x <see cref="K"/>], -1 for an empty slot.</summary>
+    public int[] Neighbors { get; }
+
+    /// <summary>Target probabilities P_i(j), [<see cref="Tokens"/> x <see cref="K"/>], 0 for an empty slot.</summary>
+    public float[] Probabilities { get; }
+
+    /// <summary>Slots per token.</summary>
+    public int K { get; }
+
+    /// <summary>The number of tokens n covered.</summary>
+    public int Tokens => K == 0 ? 0 : Neighbors.Length / K;
+
+    internal void ThrowIfIncompatible(EmbeddingMatrix embeddings, string paramName)
+    {
+        if (Neighbors is null)
+        {
+            EvaluationThrow.Argument(paramName, $"'{paramName}' is a default StatisticalNeighbors with no arrays; construct it with new StatisticalNeighbors(neighbors, probabilities, k).");
+        }
+
+        if (Tokens != embeddings.Rows)
+        {
+            EvaluationThrow.Argument(paramName, $"'{paramName}' covers {Tokens} tokens but the embedding matrix has {embeddings.Rows} rows; both must use the same vocabulary.");
+        }
+    }
+
+    internal void ThrowIfNeighborOutOfRange(int neighbor, int rows, string paramName)
+    {
+        if ((uint)neighbor >= (uint)rows)
+        {
+            EvaluationThrow.ArgumentOutOfRange(paramName, neighbor, $"a neighbour id in [0, {rows}) or -1 for padding");
+        }
+    }
+}
