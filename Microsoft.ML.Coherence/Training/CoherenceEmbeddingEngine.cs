@@ -23,7 +23,7 @@ internal static class CoherenceEmbeddingEngine
         var host = ((IHostEnvironment)mlContext).Register("CoherenceEmbedding");
         int seed = options.Seed ?? host.Rand.Next();
         using var channel = host.Start("Coherence training");
-        void Log(string message) => channel.Info(message);
+        void Log(string message) => channel.Info(MessageSensitivity.None, message);
 
         var device = TorchDevice.Select(options.Device, mlContext.GpuDeviceId, mlContext.FallbackToCpu, Log);
 

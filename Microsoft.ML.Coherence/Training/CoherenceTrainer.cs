@@ -101,9 +101,10 @@ internal sealed class CoherenceTrainer : IDisposable
             {
                 heldOutPerplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
                 var embedding = CurrentEmbedding();
-                coherence = Evaluation.CoherenceScores.Mean(embedding, Model.Dimension, field);
+                var matrix = new Evaluation.EmbeddingMatrix(embedding, Model.Dimension);
+                coherence = Evaluation.DistributionSummary.Of(Evaluation.CoherenceScores.Compute(matrix, field.ToNeighbors())).Mean;
                 if (previousEmbedding is not null)
-                    drift = Evaluation.EmbeddingMetrics.Drift(previousEmbedding, embedding);
+                    drift = Evaluation.EmbeddingMetrics.Drift(matrix, new Evaluation.EmbeddingMatrix(previousEmbedding, Model.Dimension));
                 previousEmbedding = embedding;
             }
 

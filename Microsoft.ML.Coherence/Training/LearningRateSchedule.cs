@@ -5,7 +5,7 @@ internal static class LearningRateSchedule
 {
     public const double FinalFraction = 0.1;
 
-    /// <param name="step">1-based step.</param>
+    /// <summary>Learning rate at a 1-based step.</summary>
     public static double LearningRate(int step, int totalSteps, double peak, double warmupFraction)
     {
         int warmup = (int)Math.Round(warmupFraction * totalSteps);

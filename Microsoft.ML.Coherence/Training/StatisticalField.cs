@@ -51,6 +51,9 @@ public sealed class StatisticalField
     /// <summary>Number of neighbours actually kept for each token, [V], each in 0..K.</summary>
     public int[] NeighborCountPerToken { get; }
 
+    /// <summary>The neighbour arrays as the evaluation metrics take them.</summary>
+    public Evaluation.StatisticalNeighbors ToNeighbors() => new(Neighbors, Probabilities, NeighborCount);
+
     /// <summary>Builds the field from co-occurrence counts.</summary>
     /// <param name="counts">The co-occurrence counts.</param>
     /// <param name="neighborCount">K, the most neighbours kept per token: 1..V-1.</param>
