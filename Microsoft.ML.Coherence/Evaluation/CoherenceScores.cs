@@ -71,7 +71,6 @@ public static class CoherenceScores
                 continue;
             }
 
-            neighbors.ThrowIfNeighborOutOfRange(j, embeddings.Rows, nameof(neighbors));
             var ej = embeddings.Row(j);
             var dot = VectorMath.DotDouble(ei, ej);
             quadratic += p * dot * dot;

@@ -148,7 +148,6 @@ public sealed class DistributionDivergence
                 continue;
             }
 
-            neighbors.ThrowIfNeighborOutOfRange(j, embeddings.Rows, nameof(neighbors));
             var ej = embeddings.Row(j);
             var normJ = Math.Sqrt(VectorMath.DotDouble(ej, ej));
             var cosine = normJ == 0 ? 0 : VectorMath.DotDouble(ei, ej) / (normI * normJ);
