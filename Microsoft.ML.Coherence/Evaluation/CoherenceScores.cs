@@ -10,7 +10,7 @@ namespace Microsoft.ML.Coherence.Evaluation;
 /// (Cauchy-Schwarz): 1 when every neighbour is parallel to e_i, 0 when all are orthogonal.
 /// It does not depend on how P_i is normalised. Token 0 (unknown), tokens with no neighbours
 /// (all slots -1 or zero probability), a zero e_i, or trace(T_i) = 0 get NaN, which
-/// <see cref="DistributionSummary"/> skips. Parallel over tokens; sums in double.
+/// <see cref="DistributionSummary"/> skips. Parallel over tokens; pair dot products in SIMD float, sums in double.
 /// </remarks>
 public static class CoherenceScores
 {
@@ -30,7 +30,8 @@ public static class CoherenceScores
 
         var e = embeddings;
         var nb = neighbors;
-        Parallel.For(1, embeddings.Rows, i => scores[i] = ScoreOf(e, nb, i));
+        var squaredNorms = VectorMath.SquaredNorms(embeddings);
+        Parallel.For(1, embeddings.Rows, i => scores[i] = ScoreOf(e, nb, squaredNorms, i));
         return scores;
     }
 
@@ -47,13 +48,13 @@ public static class CoherenceScores
             EvaluationThrow.ArgumentOutOfRange(nameof(token), token, $"[1, {embeddings.Rows}) (0 is the unknown token)");
         }
 
-        return ScoreOf(embeddings, neighbors, token);
+        return ScoreOf(embeddings, neighbors, VectorMath.SquaredNorms(embeddings), token);
     }
 
-    private static float ScoreOf(EmbeddingMatrix embeddings, StatisticalNeighbors neighbors, int i)
+    private static float ScoreOf(EmbeddingMatrix embeddings, StatisticalNeighbors neighbors, double[] squaredNorms, int i)
     {
         var ei = embeddings.Row(i);
-        var normSquared = VectorMath.DotDouble(ei, ei);
+        var normSquared = squaredNorms[i];
         if (normSquared == 0)
         {
             return float.NaN;
@@ -71,11 +72,10 @@ public static class CoherenceScores
                 continue;
             }
 
-            neighbors.ThrowIfNeighborOutOfRange(j, embeddings.Rows, nameof(neighbors));
-            var ej = embeddings.Row(j);
-            var dot = VectorMath.DotDouble(ei, ej);
+            // SIMD float dot per pair (relative error ~1e-7 for d = 64); the sums over neighbours are in double.
+            double dot = VectorMath.Dot(ei, embeddings.Row(j));
             quadratic += p * dot * dot;
-            trace += p * VectorMath.DotDouble(ej, ej);
+            trace += p * squaredNorms[j];
         }
 
         if (trace <= 0)

@@ -63,13 +63,14 @@ public sealed class DistributionDivergence
         js.AsSpan().Fill(float.NaN);
         var e = embeddings;
         var nb = neighbors;
+        var squaredNorms = VectorMath.SquaredNorms(embeddings);
         Parallel.For(
             1,
             n,
             () => (P: new double[nb.K], Q: new double[nb.K]),
             (i, _, buffers) =>
             {
-                var m = Distributions(e, nb, i, temperature, buffers.P, buffers.Q);
+                var m = Distributions(e, nb, squaredNorms, i, temperature, buffers.P, buffers.Q);
                 if (m > 0)
                 {
                     var p = buffers.P.AsSpan(0, m);
@@ -127,10 +128,10 @@ public sealed class DistributionDivergence
     }
 
     // Fills p[0..m) and q[0..m) for token i's valid neighbours; returns m (0 when undefined).
-    private static int Distributions(EmbeddingMatrix embeddings, StatisticalNeighbors neighbors, int i, double temperature, double[] p, double[] q)
+    private static int Distributions(EmbeddingMatrix embeddings, StatisticalNeighbors neighbors, double[] squaredNorms, int i, double temperature, double[] p, double[] q)
     {
         var ei = embeddings.Row(i);
-        var normI = Math.Sqrt(VectorMath.DotDouble(ei, ei));
+        var normI = Math.Sqrt(squaredNorms[i]);
         if (normI == 0)
         {
             return 0;
@@ -148,10 +149,8 @@ public sealed class DistributionDivergence
                 continue;
             }
 
-            neighbors.ThrowIfNeighborOutOfRange(j, embeddings.Rows, nameof(neighbors));
-            var ej = embeddings.Row(j);
-            var normJ = Math.Sqrt(VectorMath.DotDouble(ej, ej));
-            var cosine = normJ == 0 ? 0 : VectorMath.DotDouble(ei, ej) / (normI * normJ);
+            var normJ = Math.Sqrt(squaredNorms[j]);
+            var cosine = normJ == 0 ? 0 : VectorMath.Dot(ei, embeddings.Row(j)) / (normI * normJ);
             p[m] = probability;
             q[m] = cosine / temperature;  // logit for now
             mass += probability;

@@ -119,7 +119,7 @@ public static class NeighborAgreement
             return float.NaN;
         }
 
-        var statistical = TopStatistical(i, neighbors, k, unit.Length / d);
+        var statistical = TopStatistical(i, neighbors, k);
         if (statistical.Count == 0)
         {
             return float.NaN;
@@ -166,7 +166,7 @@ public static class NeighborAgreement
         return (float)hits / statistical.Count;
     }
 
-    private static HashSet<int> TopStatistical(int i, StatisticalNeighbors neighbors, int k, int n)
+    private static HashSet<int> TopStatistical(int i, StatisticalNeighbors neighbors, int k)
     {
         var candidates = new List<(int Id, float P, int Slot)>(neighbors.K);
         for (var s = 0; s < neighbors.K; s++)
@@ -179,7 +179,6 @@ public static class NeighborAgreement
                 continue;
             }
 
-            neighbors.ThrowIfNeighborOutOfRange(j, n, nameof(neighbors));
             if (j != 0 && j != i)
             {
                 candidates.Add((j, p, s));

@@ -54,13 +54,21 @@ public readonly struct StatisticalNeighbors
         {
             EvaluationThrow.Argument(paramName, $"'{paramName}' covers {Tokens} tokens but the embedding matrix has {embeddings.Rows} rows; both must use the same vocabulary.");
         }
-    }
 
-    internal void ThrowIfNeighborOutOfRange(int neighbor, int rows, string paramName)
-    {
-        if ((uint)neighbor >= (uint)rows)
+        // Checked here, once, at the boundary: a throw inside Parallel.For would surface as an AggregateException.
+        for (var s = 0; s < Neighbors.Length; s++)
         {
-            EvaluationThrow.ArgumentOutOfRange(paramName, neighbor, $"a neighbour id in [0, {rows}) or -1 for padding");
+            var neighbor = Neighbors[s];
+            if (neighbor < -1 || neighbor >= embeddings.Rows)
+            {
+                EvaluationThrow.ArgumentOutOfRange(paramName, neighbor, $"a neighbour id in [0, {embeddings.Rows}) or -1 for padding (token {s / K}, slot {s % K})");
+            }
+
+            var probability = Probabilities[s];
+            if (!(probability >= 0) || float.IsInfinity(probability))
+            {
+                EvaluationThrow.ArgumentOutOfRange(paramName, probability, $"a finite non-negative probability (token {s / K}, slot {s % K})");
+            }
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.Coherence.Evaluation;
 
-/// <summary>Small SIMD kernels over rows of an embedding matrix. Accumulates in float per SIMD lane, then in double.</summary>
+/// <summary>Small kernels over rows of an embedding matrix: <see cref="Dot"/> is SIMD in float, <see cref="DotDouble"/> scalar in double.</summary>
 internal static class VectorMath
 {
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -30,6 +30,15 @@ internal static class VectorMath
         }
 
         return sum;
+    }
+
+    /// <summary>Squared norm of every row of <paramref name="embeddings"/>, accumulated in double; parallel over rows.</summary>
+    public static double[] SquaredNorms(EmbeddingMatrix embeddings)
+    {
+        var norms = new double[embeddings.Rows];
+        var e = embeddings;
+        Parallel.For(0, embeddings.Rows, i => norms[i] = DotDouble(e.Row(i), e.Row(i)));
+        return norms;
     }
 
     /// <summary>Dot product accumulated in double: for metrics where float round-off would show.</summary>
