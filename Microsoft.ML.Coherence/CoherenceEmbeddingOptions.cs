@@ -37,7 +37,7 @@ public sealed class CoherenceEmbeddingOptions
         /// <summary>Share of the training steps over which the coherence weight ramps linearly from 0.</summary>
         public const float CoherenceWarmupFraction = 0.2f;
         /// <summary>Temperature of the cosine softmax in the alignment loss.</summary>
-        public const float Temperature = 0.1f;
+        public const float Temperature = 0.5f;
         /// <summary>Negatives per step for the alignment loss, drawn from the smoothed unigram distribution, shared by all anchors.</summary>
         public const int CoherenceNegatives = 64;
         /// <summary>Anchor tokens per step for the alignment loss, drawn from the tokens of the batch.</summary>

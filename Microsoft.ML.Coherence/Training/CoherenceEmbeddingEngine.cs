@@ -52,12 +52,27 @@ internal static class CoherenceEmbeddingEngine
         using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress);
         configure?.Invoke(trainer);
         double? initialPerplexity = heldOut.TokenCount >= 2 ? trainer.HeldOutPerplexity(heldOut) : null;
-        trainer.Train(train, heldOut, vocabulary.Frequencies, field, cancellationToken);
+        try
+        {
+            trainer.Train(train, heldOut, vocabulary.Frequencies, field, cancellationToken);
+        }
+        catch (CoherenceTrainingException diverged)
+        {
+            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
+            throw new CoherenceTrainingException(diverged.Message, diverged.Step,
+                new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), partial));
+        }
+        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
+        return new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), report);
+    }
 
-        var last = trainer.History[^1];
+    private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
+        Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds)
+    {
+        var last = trainer.History.Count > 0 ? trainer.History[^1] : null;
         int stepsRun = trainer.CompletedSteps - (trainer.ResumedFromStep ?? 0);
         double seconds = trainer.TrainingTime.TotalSeconds;
-        var report = new CoherenceTrainingReport
+        return new CoherenceTrainingReport
         {
             Options = options,
             Seed = seed,
@@ -68,15 +83,14 @@ internal static class CoherenceEmbeddingEngine
             ResumedFromStep = trainer.ResumedFromStep,
             History = trainer.History.ToArray(),
             InitialHeldOutPerplexity = initialPerplexity,
-            FinalHeldOutPerplexity = last.HeldOutPerplexity,
-            FinalMeanCoherence = last.MeanCoherence ?? double.NaN,
+            FinalHeldOutPerplexity = last?.HeldOutPerplexity,
+            FinalMeanCoherence = last?.MeanCoherence ?? double.NaN,
             StatisticsSeconds = statisticsSeconds,
             TrainSeconds = seconds,
             SecondsPerStep = stepsRun > 0 ? seconds / stepsRun : 0,
             TokensPerSecond = seconds > 0 ? trainer.TokensTrained / seconds : 0,
             PeakMemoryMB = PeakMemoryMB(device),
         };
-        return new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), report);
     }
 
     private static double PeakMemoryMB(torch.Device device) =>

@@ -1,0 +1,116 @@
+using Microsoft.ML.Coherence.Tests.TestData;
+using Microsoft.ML.Coherence.Training;
+using TorchSharp;
+
+namespace Microsoft.ML.Coherence.Tests;
+
+[TestClass]
+public sealed class CoherenceTrainerTests
+{
+    private static readonly List<string> Corpus = PlantedCorpus.Generate(groups: 6, wordsPerGroup: 10, sentences: 300, sentenceLength: 10, inGroupShare: 0.9, seed: 5);
+
+    private static CoherenceEmbeddingModel Train(CoherenceEmbeddingOptions options, IProgress<CoherenceTrainingProgress>? progress = null,
+        CancellationToken token = default, Action<CoherenceTrainer>? configure = null) =>
+        CoherenceEmbeddingEngineTests.Train(Corpus, options, progress, token, configure);
+
+    [TestMethod]
+    public void UntrainedPerplexityIsCloseToVocabularySizeAndTrainingLowersIt()
+    {
+        var model = Train(PlantedCorpus.TinyOptions(steps: 120));
+        double initial = model.Report.InitialHeldOutPerplexity!.Value;
+        int vocabulary = model.Vocabulary.Count;
+        Assert.AreEqual(vocabulary, initial, 0.1 * vocabulary, $"untrained perplexity {initial:F1} vs |V| = {vocabulary}");
+        Assert.IsTrue(model.Report.FinalHeldOutPerplexity < 0.6 * initial,
+            $"held-out perplexity {initial:F1} -> {model.Report.FinalHeldOutPerplexity:F1}: must fall below 60% of the untrained value");
+    }
+
+    [TestMethod]
+    public void SameSeedGivesTheSameModelOnTheCpu()
+    {
+        var a = Train(PlantedCorpus.TinyOptions(steps: 20)).GetEmbeddingMatrix();
+        var b = Train(PlantedCorpus.TinyOptions(steps: 20)).GetEmbeddingMatrix();
+        CollectionAssert.AreEqual(a, b);
+        var other = PlantedCorpus.TinyOptions(steps: 20);
+        other.Seed = 8;
+        CollectionAssert.AreNotEqual(a, Train(other).GetEmbeddingMatrix());
+    }
+
+    [TestMethod]
+    public void CoherenceWeightZeroGivesExactlyTheBaselineLoss()
+    {
+        var baselineOptions = PlantedCorpus.TinyOptions(steps: 3);
+        baselineOptions.CoherenceWeight = 0;
+        baselineOptions.UniformityWeight = 0;
+        var sca = Train(PlantedCorpus.TinyOptions(steps: 3)).Report.History;
+        var baseline = Train(baselineOptions).Report.History;
+        // Step 1: same initial weights and batch, so the task losses agree; the baseline's total is its task loss alone.
+        Assert.AreEqual(sca[0].TaskLoss, baseline[0].TaskLoss, 0.0);
+        Assert.AreEqual(baseline[0].TaskLoss, baseline[0].Loss, 1e-6);
+        Assert.AreEqual(0.0, baseline[0].AlignmentLoss);
+        Assert.IsTrue(sca[0].Loss > sca[0].TaskLoss, "the SCA total includes the coherence terms");
+    }
+
+    [TestMethod]
+    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedRun()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "coherence-resume-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var uninterrupted = Train(PlantedCorpus.TinyOptions(steps: 20)).GetEmbeddingMatrix();
+
+            var options = PlantedCorpus.TinyOptions(steps: 20);
+            options.CheckpointDirectory = directory;
+            options.CheckpointInterval = 5;
+            using var cancel = new CancellationTokenSource();
+            var stopAt13 = new SynchronousProgress(p => { if (p.Step == 13) cancel.Cancel(); });
+            Assert.ThrowsExactly<OperationCanceledException>(() => Train(options, stopAt13, cancel.Token));
+            CollectionAssert.AreEquivalent(new[] { CheckpointStore.FileName(5), CheckpointStore.FileName(10) },
+                Directory.GetFiles(directory).Select(Path.GetFileName).ToArray());
+
+            var resumed = Train(options);
+            Assert.AreEqual(10, resumed.Report.ResumedFromStep);
+            CollectionAssert.AreEqual(uninterrupted, resumed.GetEmbeddingMatrix());
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public void NonFiniteLossStopsWithAClearErrorAndKeepsTheLastGoodWeights()
+    {
+        CoherenceTrainer? trainer = null;
+        float[]? afterStep4 = null;
+        var capture = new SynchronousProgress(p => { if (p.Step == 4) afterStep4 = trainer!.CurrentEmbedding(); });
+        var error = Assert.ThrowsExactly<CoherenceTrainingException>(() => Train(PlantedCorpus.TinyOptions(steps: 10), capture, default, t =>
+        {
+            trainer = t;
+            t.InjectNonFiniteLoss = step => step == 5;
+        }));
+        Assert.AreEqual(5, error.Step);
+        StringAssert.Contains(error.Message, "step 5");
+        StringAssert.Contains(error.Message, "NaN");
+        StringAssert.Contains(error.Message, "weights of step 4");
+        Assert.IsNotNull(afterStep4);
+        Assert.IsNotNull(error.LastGoodModel);
+        CollectionAssert.AreEqual(afterStep4, error.LastGoodModel.GetEmbeddingMatrix());
+    }
+
+    [TestMethod]
+    public void LiveTensorCountStaysFlatAcrossSteps()
+    {
+        var counts = new List<long>();
+        var probe = new SynchronousProgress(p => { if (p.Step > 2 && p.Step < p.TotalSteps) counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount); });
+        Train(PlantedCorpus.TinyOptions(steps: 30), probe);
+        Assert.IsTrue(counts.Count >= 20);
+        Assert.AreEqual(counts[0], counts[^1], $"live tensors went from {counts[0]} to {counts[^1]}");
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback before the next step.</summary>
+    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
+    {
+        public void Report(CoherenceTrainingProgress value) => action(value);
+    }
+}
