@@ -92,25 +92,36 @@ public sealed class CoherenceTokenizer
     public IEnumerable<string[]> Tokenize(IEnumerable<string?> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        // LoadFromEnumerable streams: the source is enumerated by the cursor, one row at a time.
-        var data = _mlContext.Data.LoadFromEnumerable(CheckedRows(documents));
-        return TokenizeRows(data, DocumentColumn);
+        // LoadFromEnumerable streams: the cursor enumerates the source one row at a time (possibly on
+        // ML.NET's worker threads, which would wrap an exception thrown there), so null rows are flagged
+        // in a column and reported here, on the caller's thread.
+        var data = _mlContext.Data.LoadFromEnumerable(
+            documents.Select(static document => new DocumentRow { Text = document ?? "", IsNull = document is null }));
+        return TokenizeRows(data, DocumentColumn, nameof(DocumentRow.IsNull));
     }
 
-    private IEnumerable<string[]> TokenizeRows(IDataView data, string textColumn)
+    private IEnumerable<string[]> TokenizeRows(IDataView data, string textColumn, string? nullFlagColumn = null)
     {
         var transformed = CreateEstimator(TokenColumn, textColumn).Fit(data).Transform(data);
         var tokenColumn = transformed.Schema[TokenColumn];
-        using var cursor = transformed.GetRowCursor([tokenColumn]);
+        var columns = nullFlagColumn is null ? [tokenColumn] : new[] { tokenColumn, transformed.Schema[nullFlagColumn] };
+        using var cursor = transformed.GetRowCursor(columns);
         var getter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(tokenColumn);
+        var isNullGetter = nullFlagColumn is null ? null : cursor.GetGetter<bool>(columns[1]);
         var tokens = default(VBuffer<ReadOnlyMemory<char>>);
+        var isNull = false;
         while (cursor.MoveNext())
         {
+            isNullGetter?.Invoke(ref isNull);
+            if (isNull)
+            {
+                CoherenceThrow.Argument("documents",
+                    $"Row {cursor.Position} of the corpus is null; every row must be a string (use \"\" for an empty document).");
+            }
             getter(ref tokens);
-            var values = tokens.DenseValues();
             var row = new string[tokens.Length];
             var k = 0;
-            foreach (var token in values)
+            foreach (var token in tokens.DenseValues())
             {
                 row[k++] = token.ToString();
             }
@@ -118,23 +129,10 @@ public sealed class CoherenceTokenizer
         }
     }
 
-    private static IEnumerable<DocumentRow> CheckedRows(IEnumerable<string?> documents)
-    {
-        long index = 0;
-        foreach (var document in documents)
-        {
-            if (document is null)
-            {
-                CoherenceThrow.Argument(nameof(documents),
-                    $"Row {index} of the corpus is null; every row must be a string (use \"\" for an empty document).");
-            }
-            yield return new DocumentRow { Text = document };
-            index++;
-        }
-    }
-
     private sealed class DocumentRow
     {
         public string Text { get; set; } = "";
+
+        public bool IsNull { get; set; }
     }
 }

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
-using System.Runtime.InteropServices;
 using Microsoft.ML.Coherence.Internal;
 
 namespace Microsoft.ML.Coherence.Training;
@@ -23,8 +21,10 @@ namespace Microsoft.ML.Coherence.Training;
 /// A cell overflows only after about 1.2e13 unit-weight pairs (window 16).
 /// </para>
 /// <para>
-/// Memory is one sparse map per row: it grows with the number of distinct co-occurring pairs
-/// (at most V², in practice far fewer), never with the length of the corpus.
+/// Memory is one open-addressing hash table of (i, j) → count, at most half full (32 to 64 bytes per distinct
+/// pair), plus, once rows are read, a sorted row index (12 bytes per pair). It grows with the number of distinct
+/// co-occurring pairs (at most V², in practice far fewer), never with the length of the corpus.
+/// Not thread-safe: use one instance per worker and <see cref="Merge"/> them (as <see cref="Count"/> does).
 /// </para>
 /// </remarks>
 public sealed class CooccurrenceCounts
@@ -35,10 +35,11 @@ public sealed class CooccurrenceCounts
     private const int FormatMagic = 0x434F4343; // "CCOC"
     private const int FormatVersion = 1;
 
-    private readonly Dictionary<int, long>?[] _rows;
+    private readonly PairCountTable _pairs = new();
     private readonly long[] _rowSums;
     private readonly long[] _weights;
     private long _total;
+    private RowIndex? _rowIndex;
 
     /// <summary>Creates empty counts.</summary>
     /// <param name="vocabularySize">Number of token ids, the unknown id 0 included; at least 2.</param>
@@ -62,7 +63,6 @@ public sealed class CooccurrenceCounts
         {
             _weights[k] = Scale / k;
         }
-        _rows = new Dictionary<int, long>?[vocabularySize];
         _rowSums = new long[vocabularySize];
     }
 
@@ -82,7 +82,7 @@ public sealed class CooccurrenceCounts
     public long DocumentsCounted { get; private set; }
 
     /// <summary>Number of ordered pairs (i, j) with a non-zero count.</summary>
-    public int NonZeroPairs { get; private set; }
+    public int NonZeroPairs => _pairs.Count;
 
     /// <summary>Sum of all counts, Σ_ij C[i, j].</summary>
     public double Total => (double)_total / Scale;
@@ -101,11 +101,10 @@ public sealed class CooccurrenceCounts
             }
         }
 
-        var rows = _rows;
+        var pairs = _pairs;
         var weights = _weights;
         var rowSums = _rowSums;
         var window = Window;
-        var added = 0;
         long total = 0;
         for (var p = 0; p < ids.Length; p++)
         {
@@ -114,7 +113,6 @@ public sealed class CooccurrenceCounts
             {
                 continue;
             }
-            var rowA = rows[a] ??= [];
             var end = Math.Min(ids.Length, p + window + 1);
             long sumA = 0;
             for (var q = p + 1; q < end; q++)
@@ -125,20 +123,16 @@ public sealed class CooccurrenceCounts
                     continue;
                 }
                 var w = weights[q - p];
-                ref var ab = ref CollectionsMarshal.GetValueRefOrAddDefault(rowA, b, out var abExists);
-                ab += w;
-                added += abExists ? 0 : 1;
-                ref var ba = ref CollectionsMarshal.GetValueRefOrAddDefault(rows[b] ??= [], a, out var baExists);
-                ba += w;
-                added += baExists ? 0 : 1;
+                pairs.Add(PairCountTable.Key(a, b), w);
+                pairs.Add(PairCountTable.Key(b, a), w);
                 sumA += w;
                 rowSums[b] += w;
             }
             rowSums[a] += sumA;
             total += 2 * sumA;
         }
+        _rowIndex = null;
         _total += total;
-        NonZeroPairs += added;
         TokensCounted += ids.Length;
         DocumentsCounted++;
     }
@@ -159,22 +153,18 @@ public sealed class CooccurrenceCounts
                 $"Cannot merge counts of VocabularySize {other.VocabularySize} and Window {other.Window} into counts of " +
                 $"VocabularySize {VocabularySize} and Window {Window}; both must match.");
         }
+        foreach (var entry in other._pairs.Slots)
+        {
+            if (entry.Key != PairCountTable.EmptyKey)
+            {
+                _pairs.Add(entry.Key, entry.Value);
+            }
+        }
         for (var i = 0; i < VocabularySize; i++)
         {
-            var source = other._rows[i];
-            if (source is null || source.Count == 0)
-            {
-                continue;
-            }
-            var target = _rows[i] ??= new Dictionary<int, long>(source.Count);
-            foreach (var (j, count) in source)
-            {
-                ref var cell = ref CollectionsMarshal.GetValueRefOrAddDefault(target, j, out var exists);
-                cell += count;
-                NonZeroPairs += exists ? 0 : 1;
-            }
             _rowSums[i] += other._rowSums[i];
         }
+        _rowIndex = null;
         _total += other._total;
         TokensCounted += other.TokensCounted;
         DocumentsCounted += other.DocumentsCounted;
@@ -194,7 +184,7 @@ public sealed class CooccurrenceCounts
     {
         CheckId(i, nameof(i));
         CheckId(j, nameof(j));
-        return _rows[i] is { } row && row.TryGetValue(j, out var count) ? count : 0;
+        return _pairs.TryGetValue(PairCountTable.Key(i, j), out var count) ? count : 0;
     }
 
     /// <summary>The row sum C[i, *] = Σ_j C[i, j]; the counts are symmetric, so it is also the column sum.</summary>
@@ -212,7 +202,16 @@ public sealed class CooccurrenceCounts
     public IEnumerable<(int Column, double Count)> GetRow(int i)
     {
         CheckId(i, nameof(i));
-        return SortedRow(i).Select(entry => (entry.Key, (double)entry.Value / Scale));
+        return RowEntries(i);
+    }
+
+    private IEnumerable<(int Column, double Count)> RowEntries(int i)
+    {
+        var index = GetRowIndex();
+        for (var k = index.Starts[i]; k < index.Starts[i + 1]; k++)
+        {
+            yield return (index.Columns[k], (double)index.Values[k] / Scale);
+        }
     }
 
     /// <summary>Whether both hold exactly the same counts, sizes, window and token and document totals.</summary>
@@ -226,23 +225,16 @@ public sealed class CooccurrenceCounts
         {
             return false;
         }
-        for (var i = 0; i < VocabularySize; i++)
+        if (!_rowSums.AsSpan().SequenceEqual(other._rowSums))
         {
-            if (_rowSums[i] != other._rowSums[i] || RowCount(_rows[i]) != RowCount(other._rows[i]))
+            return false;
+        }
+        foreach (var entry in _pairs.Slots)
+        {
+            if (entry.Key != PairCountTable.EmptyKey &&
+                (!other._pairs.TryGetValue(entry.Key, out var otherValue) || otherValue != entry.Value))
             {
                 return false;
-            }
-            if (_rows[i] is not { } row)
-            {
-                continue;
-            }
-            var otherRow = other._rows[i]!;
-            foreach (var (j, count) in row)
-            {
-                if (!otherRow.TryGetValue(j, out var otherCount) || otherCount != count)
-                {
-                    return false;
-                }
             }
         }
         return true;
@@ -256,7 +248,7 @@ public sealed class CooccurrenceCounts
     /// <param name="vocabularySize">Number of token ids, the unknown id 0 included.</param>
     /// <param name="window">Largest distance counted, 1..<see cref="MaxWindow"/>.</param>
     /// <param name="documentsPerShard">Documents handed to a worker at a time; at least 1.</param>
-    /// <param name="maxDegreeOfParallelism">Most workers at once; -1 for as many as the scheduler allows.</param>
+    /// <param name="maxDegreeOfParallelism">Number of workers; -1 (or 0) for one per processor.</param>
     /// <returns>The counts.</returns>
     /// <remarks>Memory is that of one set of counts per worker.</remarks>
     public static CooccurrenceCounts Count(
@@ -268,35 +260,45 @@ public sealed class CooccurrenceCounts
             CoherenceThrow.ArgumentOutOfRange(nameof(documentsPerShard), documentsPerShard,
                 $"DocumentsPerShard is {documentsPerShard}; it must be at least 1.");
         }
-        var result = new CooccurrenceCounts(vocabularySize, window);
-        var shards = Partitioner.Create(documents.Chunk(documentsPerShard), EnumerablePartitionerOptions.NoBuffering);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        var workers = new CooccurrenceCounts[maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount];
+        // Exactly one set of counts per worker (Parallel.ForEach would create one per replicated task);
+        // workers pull shards from one shared enumerator, so the corpus is still read once, as a stream.
+        using var shards = documents.Chunk(documentsPerShard).GetEnumerator();
         try
         {
-            Parallel.ForEach(
-                shards,
-                options,
-                () => new CooccurrenceCounts(vocabularySize, window),
-                (shard, _, local) =>
+            Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, w =>
+            {
+                var local = workers[w] = new CooccurrenceCounts(vocabularySize, window);
+                while (true)
                 {
+                    int[][] shard;
+                    lock (shards)
+                    {
+                        if (!shards.MoveNext())
+                        {
+                            return;
+                        }
+                        shard = shards.Current;
+                    }
                     foreach (var document in shard)
                     {
                         local.AddDocument(document);
                     }
-                    return local;
-                },
-                local =>
-                {
-                    // Integer sums are associative, so the order in which workers finish does not matter.
-                    lock (result)
-                    {
-                        result.Merge(local);
-                    }
-                });
+                }
+            });
         }
         catch (AggregateException exception) when (exception.InnerExceptions.Count == 1)
         {
             ExceptionDispatchInfo.Throw(exception.InnerExceptions[0]);
+        }
+        // Integer sums are associative, so which worker counted which shard does not change the result.
+        var result = workers.MaxBy(counts => counts?.NonZeroPairs ?? -1) ?? new CooccurrenceCounts(vocabularySize, window);
+        foreach (var counts in workers)
+        {
+            if (counts is not null && !ReferenceEquals(counts, result))
+            {
+                result.Merge(counts);
+            }
         }
         return result;
     }
@@ -313,20 +315,26 @@ public sealed class CooccurrenceCounts
         writer.Write(Window);
         writer.Write(TokensCounted);
         writer.Write(DocumentsCounted);
-        var nonEmptyRows = _rows.Count(row => RowCount(row) > 0);
+        var index = GetRowIndex();
+        var nonEmptyRows = 0;
+        for (var i = 0; i < VocabularySize; i++)
+        {
+            nonEmptyRows += index.Starts[i + 1] > index.Starts[i] ? 1 : 0;
+        }
         writer.Write(nonEmptyRows);
         for (var i = 0; i < VocabularySize; i++)
         {
-            if (RowCount(_rows[i]) == 0)
+            var (start, end) = (index.Starts[i], index.Starts[i + 1]);
+            if (end == start)
             {
                 continue;
             }
             writer.Write(i);
-            writer.Write(_rows[i]!.Count);
-            foreach (var (j, count) in SortedRow(i))
+            writer.Write(end - start);
+            for (var k = start; k < end; k++)
             {
-                writer.Write(j);
-                writer.Write(count);
+                writer.Write(index.Columns[k]);
+                writer.Write(index.Values[k]);
             }
         }
     }
@@ -361,46 +369,81 @@ public sealed class CooccurrenceCounts
             DocumentsCounted = reader.ReadInt64(),
         };
         var nonEmptyRows = reader.ReadInt32();
+        var previousRow = -1;
         for (var r = 0; r < nonEmptyRows; r++)
         {
             var i = reader.ReadInt32();
             var entries = reader.ReadInt32();
-            if ((uint)i >= (uint)vocabularySize || counts._rows[i] is not null || entries < 1 || entries > vocabularySize)
+            if (i <= previousRow || i >= vocabularySize || entries < 1 || entries > vocabularySize)
             {
-                CoherenceThrow.InvalidData(What, $"row {i} with {entries} entries is out of range or repeated.");
+                CoherenceThrow.InvalidData(What, $"row {i} with {entries} entries is out of range or out of order.");
             }
-            var row = counts._rows[i] = new Dictionary<int, long>(entries);
+            previousRow = i;
+            var previousColumn = -1;
             for (var e = 0; e < entries; e++)
             {
                 var j = reader.ReadInt32();
                 var count = reader.ReadInt64();
-                if ((uint)j >= (uint)vocabularySize || count <= 0 || !row.TryAdd(j, count))
+                if (j <= previousColumn || j >= vocabularySize || count <= 0)
                 {
-                    CoherenceThrow.InvalidData(What, $"entry ({i}, {j}) = {count} is out of range or repeated.");
+                    CoherenceThrow.InvalidData(What, $"entry ({i}, {j}) = {count} is out of range or out of order.");
                 }
+                previousColumn = j;
+                counts._pairs.Add(PairCountTable.Key(i, j), count);
                 counts._rowSums[i] += count;
             }
             counts._total += counts._rowSums[i];
-            counts.NonZeroPairs += entries;
         }
         return counts;
     }
 
-    /// <summary>Row <paramref name="i"/>'s stored entries (scaled counts), unordered; null when empty. For in-library readers.</summary>
-    internal Dictionary<int, long>? GetScaledRow(int i) => _rows[i];
-
-    private IEnumerable<KeyValuePair<int, long>> SortedRow(int i)
+    /// <summary>
+    /// Row <paramref name="i"/>'s scaled counts, columns ascending, for in-library readers (PPMI).
+    /// Builds the row index on first use after a change; do not call while another thread adds counts.
+    /// </summary>
+    internal void GetScaledRow(int i, out ReadOnlySpan<int> columns, out ReadOnlySpan<long> values)
     {
-        if (_rows[i] is not { Count: > 0 } row)
-        {
-            return [];
-        }
-        var entries = row.ToArray();
-        Array.Sort(entries, static (x, y) => x.Key.CompareTo(y.Key));
-        return entries;
+        var index = GetRowIndex();
+        var (start, end) = (index.Starts[i], index.Starts[i + 1]);
+        columns = index.Columns.AsSpan(start, end - start);
+        values = index.Values.AsSpan(start, end - start);
     }
 
-    private static int RowCount(Dictionary<int, long>? row) => row?.Count ?? 0;
+    private RowIndex GetRowIndex()
+    {
+        if (_rowIndex is { } cached)
+        {
+            return cached;
+        }
+        // Keys are (i << 32 | j), so sorting them orders the pairs by row, then column.
+        var keys = new long[_pairs.Count];
+        var values = new long[_pairs.Count];
+        var n = 0;
+        foreach (var entry in _pairs.Slots)
+        {
+            if (entry.Key != PairCountTable.EmptyKey)
+            {
+                (keys[n], values[n]) = (entry.Key, entry.Value);
+                n++;
+            }
+        }
+        Array.Sort(keys, values);
+        var starts = new int[VocabularySize + 1];
+        var columns = new int[n];
+        for (var k = 0; k < n; k++)
+        {
+            starts[(int)(keys[k] >> 32) + 1]++;
+            columns[k] = (int)keys[k];
+        }
+        for (var i = 0; i < VocabularySize; i++)
+        {
+            starts[i + 1] += starts[i];
+        }
+        return _rowIndex = new RowIndex(starts, columns, values);
+    }
+
+    /// <summary>The pairs in compressed sparse row form: row i is [Starts[i], Starts[i + 1]).</summary>
+    private sealed record RowIndex(int[] Starts, int[] Columns, long[] Values);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckId(int id, string paramName)

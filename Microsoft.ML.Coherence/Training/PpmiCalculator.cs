@@ -37,14 +37,11 @@ public sealed class PpmiCalculator
         var columnSums = new double[size];
         for (var i = 0; i < size; i++)
         {
-            if (counts.GetScaledRow(i) is not { } row)
+            counts.GetScaledRow(i, out var columns, out var values);
+            for (var k = 0; k < columns.Length; k++)
             {
-                continue;
-            }
-            foreach (var (j, count) in row)
-            {
-                _rowSums[i] += count;
-                columnSums[j] += count;
+                _rowSums[i] += values[k];
+                columnSums[columns[k]] += values[k];
             }
         }
         // Summed in id order, so the result does not depend on dictionary order.

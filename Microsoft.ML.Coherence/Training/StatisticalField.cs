@@ -69,7 +69,7 @@ public sealed class StatisticalField
             CoherenceThrow.ArgumentOutOfRange(nameof(neighborCount), neighborCount,
                 $"NeighborCount (K) is {neighborCount} but the vocabulary has {size} tokens; use 1..{size - 1}.");
         }
-        var ppmi = new PpmiCalculator(counts, smoothing);
+        var ppmi = new PpmiCalculator(counts, smoothing); // also builds the counts' row index before the parallel loop
         var field = new StatisticalField(size, neighborCount, smoothing);
 
         // Rows are independent and write disjoint slices; each worker keeps one bounded heap.
@@ -181,15 +181,17 @@ public sealed class StatisticalField
 
     private void FillRow(int i, CooccurrenceCounts counts, PpmiCalculator ppmi, PriorityQueue<int, (double Ppmi, int Id)> heap)
     {
-        if (counts.GetScaledRow(i) is not { } row)
+        counts.GetScaledRow(i, out var columns, out var counted);
+        if (columns.IsEmpty)
         {
             return;
         }
         // Keep the K best (PPMI descending, then id ascending) in a heap whose root is the worst kept.
         heap.Clear();
-        foreach (var (j, count) in row)
+        for (var k = 0; k < columns.Length; k++)
         {
-            var value = ppmi.Ppmi(i, j, count);
+            var j = columns[k];
+            var value = ppmi.Ppmi(i, j, counted[k]);
             if (j == i || value <= 0)
             {
                 continue;

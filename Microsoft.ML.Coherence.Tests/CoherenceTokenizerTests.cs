@@ -1,0 +1,107 @@
+using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Coherence.Tests;
+
+[TestClass]
+public sealed class CoherenceTokenizerTests
+{
+    private const string Sentence = "Hello, World! The CAFÉ costs 3.50 dollars.";
+
+    [TestMethod]
+    public void TokensAreLowerCaseWithoutDiacriticsAndKeepPunctuation()
+    {
+        var tokenizer = new CoherenceTokenizer(new MLContext(seed: 1));
+        var tokens = tokenizer.Tokenize([Sentence, ""]).ToArray();
+
+        CollectionAssert.AreEqual(new[] { "hello,", "world!", "the", "cafe", "costs", "3.50", "dollars." }, tokens[0]);
+        Assert.IsEmpty(tokens[1]);
+    }
+
+    [TestMethod]
+    public void TokensEqualMLNetDefaultTransforms()
+    {
+        // The reference uses ML.NET's default arguments: this fails if our constants drift from them.
+        var mlContext = new MLContext(seed: 1);
+        string[] documents = [Sentence, "  Two  spaces\tand a tab ", "Ça, c'est l'été: 42°C!"];
+        var data = mlContext.Data.LoadFromEnumerable(documents.Select(text => new TextRow { Body = text }));
+        var reference = mlContext.Transforms.Text.NormalizeText("Normalized", nameof(TextRow.Body))
+            .Append(mlContext.Transforms.Text.TokenizeIntoWords("Tokens", "Normalized"))
+            .Fit(data).Transform(data);
+        var expected = reference.GetColumn<VBuffer<ReadOnlyMemory<char>>>("Tokens")
+            .Select(row => row.DenseValues().Select(token => token.ToString()).ToArray()).ToArray();
+
+        var actual = new CoherenceTokenizer(mlContext).Tokenize(data, nameof(TextRow.Body)).ToArray();
+
+        Assert.HasCount(expected.Length, actual);
+        for (var row = 0; row < expected.Length; row++)
+        {
+            CollectionAssert.AreEqual(expected[row], actual[row], $"row {row}");
+        }
+    }
+
+    [TestMethod]
+    public void EstimatorChainWritesTheSameTokens()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(new[] { new TextRow { Body = Sentence } });
+        var tokenizer = new CoherenceTokenizer(mlContext);
+        var transformed = tokenizer.CreateEstimator("Tokens", nameof(TextRow.Body)).Fit(data).Transform(data);
+        var tokens = transformed.GetColumn<VBuffer<ReadOnlyMemory<char>>>("Tokens").Single();
+
+        CollectionAssert.AreEqual(tokenizer.Tokenize([Sentence]).Single(), tokens.DenseValues().Select(t => t.ToString()).ToArray());
+    }
+
+    [TestMethod]
+    public void RowsStreamInOrder()
+    {
+        // Many rows, so that ML.NET's parallel cursor would show any reordering.
+        var documents = Enumerable.Range(0, 20_000).Select(i => $"Row{i} x").ToArray();
+        var tokens = new CoherenceTokenizer(new MLContext(seed: 1)).Tokenize(documents).ToArray();
+
+        Assert.HasCount(documents.Length, tokens);
+        for (var i = 0; i < documents.Length; i++)
+        {
+            Assert.AreEqual($"row{i}", tokens[i][0]);
+        }
+    }
+
+    [TestMethod]
+    public void NullRowThrowsNamingItsIndex()
+    {
+        var tokenizer = new CoherenceTokenizer(new MLContext(seed: 1));
+        var exception = Assert.ThrowsExactly<ArgumentException>(() => tokenizer.Tokenize(["a", "b", null, "c"]).ToArray());
+        Assert.AreEqual("documents", exception.ParamName);
+        Assert.Contains("Row 2 of the corpus is null", exception.Message);
+    }
+
+    [TestMethod]
+    public void MissingColumnThrows()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(new[] { new TextRow { Body = "x" } });
+        var exception = Assert.ThrowsExactly<ArgumentException>(() => new CoherenceTokenizer(mlContext).Tokenize(data, "Text"));
+        Assert.AreEqual("textColumn", exception.ParamName);
+        Assert.Contains("Could not find input column 'Text'", exception.Message);
+    }
+
+    [TestMethod]
+    public void NonTextColumnThrows()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = mlContext.Data.LoadFromEnumerable(new[] { new NumberRow { Value = 1 } });
+        var exception = Assert.ThrowsExactly<ArgumentException>(() => new CoherenceTokenizer(mlContext).Tokenize(data, nameof(NumberRow.Value)));
+        Assert.AreEqual("textColumn", exception.ParamName);
+        Assert.Contains("Schema mismatch for input column 'Value': expected String, got Single", exception.Message);
+    }
+
+    private sealed class TextRow
+    {
+        public string Body { get; set; } = "";
+    }
+
+    private sealed class NumberRow
+    {
+        public float Value { get; set; }
+    }
+}
