@@ -136,6 +136,41 @@ public sealed class ScoringChainBuilderTests
     }
 
     [TestMethod]
+    public void SavedModelNamesNoLoaderFromThisAssembly()
+    {
+        // Loading must need only ML.NET's own assemblies: no stage may record ours as its loader.
+        // The ONNX bytes carry our name as producer metadata only, so that entry is skipped.
+        var mlContext = new MLContext(seed: 1);
+        var chain = Build(mlContext, TestEncoders.RandomWeights(2), CoherencePooling.MeanMax);
+        using var stream = new MemoryStream();
+        mlContext.Model.Save(chain, Texts(mlContext, []).Schema, stream);
+        stream.Position = 0;
+
+        using var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Read);
+        var ourName = typeof(ScoringChainBuilder).Assembly.GetName().Name!;
+        var checkedEntries = 0;
+        foreach (var entry in zip.Entries.Where(e => !e.FullName.EndsWith("OnnxModel", StringComparison.Ordinal)))
+        {
+            using var content = new MemoryStream();
+            using (var entryStream = entry.Open())
+            {
+                entryStream.CopyTo(content);
+            }
+
+            var bytes = content.ToArray();
+            foreach (var encoding in new System.Text.Encoding[] { System.Text.Encoding.UTF8, System.Text.Encoding.Unicode })
+            {
+                Assert.AreEqual(-1, bytes.AsSpan().IndexOf(encoding.GetBytes(ourName)), $"{entry.FullName} mentions {ourName}");
+            }
+
+            checkedEntries++;
+        }
+
+        Assert.IsGreaterThan(5, checkedEntries);
+        Assert.AreEqual(1, zip.Entries.Count(e => e.FullName.EndsWith("OnnxModel", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
     public void PredictionEngineMatchesTransform()
     {
         var mlContext = new MLContext(seed: 1);

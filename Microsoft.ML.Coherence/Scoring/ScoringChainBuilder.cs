@@ -55,7 +55,7 @@ internal static class ScoringChainBuilder
         ArgumentNullException.ThrowIfNull(vocabularyTokens);
         ArgumentNullException.ThrowIfNull(weights);
         weights.ThrowIfInvalid(nameof(weights));
-        _ = OnnxEncoderWriter.FeatureLength(weights, pooling);
+        _ = OnnxEncoderWriter.FeatureLength(weights, pooling); // rejects an unknown pooling value up front
         ThrowIfIntermediate(outputColumn, nameof(outputColumn));
         ThrowIfIntermediate(inputColumn, nameof(inputColumn));
         ValidateVocabulary(vocabularyTokens, weights.VocabularySize);
