@@ -39,6 +39,76 @@ internal sealed class CoherenceEncoderWeights
     public float[] FinalNormBias { get; init; } = [];
 
     public int Layers => Blocks.Count;
+
+    /// <summary>Columns per attention head, d / H.</summary>
+    public int HeadDimension => Dimension / Heads;
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> (naming <paramref name="paramName"/>) when a size
+    /// is out of range or an array's length does not match the shape in the remarks.
+    /// </summary>
+    public void ThrowIfInvalid(string paramName)
+    {
+        if (VocabularySize < 1)
+        {
+            Throw(paramName, $"VocabularySize is {VocabularySize}; it must be at least 1 (row 0 is the unknown token).");
+        }
+
+        if (Dimension < 1)
+        {
+            Throw(paramName, $"Dimension is {Dimension}; it must be at least 1.");
+        }
+
+        long d = Dimension;
+        CheckLength(paramName, nameof(Embeddings), Embeddings, (long)VocabularySize * d);
+        if (Layers == 0)
+        {
+            return;
+        }
+
+        if (Heads < 1 || Dimension % Heads != 0)
+        {
+            Throw(paramName, $"Heads is {Heads}; it must be at least 1 and divide Dimension ({Dimension}).");
+        }
+
+        if (ContextLength < 1)
+        {
+            Throw(paramName, $"ContextLength is {ContextLength}; it must be at least 1 when Layers > 0.");
+        }
+
+        CheckLength(paramName, nameof(Positions), Positions, ContextLength * d);
+        CheckLength(paramName, nameof(FinalNormWeight), FinalNormWeight, d);
+        CheckLength(paramName, nameof(FinalNormBias), FinalNormBias, d);
+        for (var i = 0; i < Blocks.Count; i++)
+        {
+            var b = Blocks[i] ?? throw new ArgumentException($"Blocks[{i}] is null.", paramName);
+            var prefix = $"Blocks[{i}].";
+            CheckLength(paramName, prefix + nameof(b.Norm1Weight), b.Norm1Weight, d);
+            CheckLength(paramName, prefix + nameof(b.Norm1Bias), b.Norm1Bias, d);
+            CheckLength(paramName, prefix + nameof(b.QkvWeight), b.QkvWeight, 3 * d * d);
+            CheckLength(paramName, prefix + nameof(b.QkvBias), b.QkvBias, 3 * d);
+            CheckLength(paramName, prefix + nameof(b.OutWeight), b.OutWeight, d * d);
+            CheckLength(paramName, prefix + nameof(b.OutBias), b.OutBias, d);
+            CheckLength(paramName, prefix + nameof(b.Norm2Weight), b.Norm2Weight, d);
+            CheckLength(paramName, prefix + nameof(b.Norm2Bias), b.Norm2Bias, d);
+            CheckLength(paramName, prefix + nameof(b.Mlp1Weight), b.Mlp1Weight, 4 * d * d);
+            CheckLength(paramName, prefix + nameof(b.Mlp1Bias), b.Mlp1Bias, 4 * d);
+            CheckLength(paramName, prefix + nameof(b.Mlp2Weight), b.Mlp2Weight, 4 * d * d);
+            CheckLength(paramName, prefix + nameof(b.Mlp2Bias), b.Mlp2Bias, d);
+        }
+    }
+
+    private static void CheckLength(string paramName, string name, float[]? values, long expected)
+    {
+        if (values is null || values.LongLength != expected)
+        {
+            Throw(paramName, $"{name} has {values?.LongLength.ToString() ?? "no"} values; expected {expected} for the sizes given.");
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Throw(string paramName, string message) =>
+        throw new ArgumentException("Invalid encoder weights: " + message, paramName);
 }
 
 /// <summary>One Transformer block's parameters, row-major, shapes as in torch.nn.Linear (out, in).</summary>
