@@ -19,19 +19,19 @@ namespace Microsoft.ML.Coherence.Text;
 public sealed class CoherenceTokenizer
 {
     /// <summary>Case mode of <c>NormalizeText</c>: lower case (ML.NET's default).</summary>
-    public const TextNormalizingEstimator.CaseMode CaseMode = TextNormalizingEstimator.CaseMode.Lower;
+    public const TextNormalizingEstimator.CaseMode CaseMode = TextPipelineSettings.CaseMode;
 
     /// <summary>Whether <c>NormalizeText</c> keeps diacritical marks: no, "café" becomes "cafe" (ML.NET's default).</summary>
-    public const bool KeepDiacritics = false;
+    public const bool KeepDiacritics = TextPipelineSettings.KeepDiacritics;
 
     /// <summary>Whether <c>NormalizeText</c> keeps punctuation marks: yes (ML.NET's default).</summary>
-    public const bool KeepPunctuations = true;
+    public const bool KeepPunctuations = TextPipelineSettings.KeepPunctuations;
 
     /// <summary>Whether <c>NormalizeText</c> keeps numbers: yes (ML.NET's default).</summary>
-    public const bool KeepNumbers = true;
+    public const bool KeepNumbers = TextPipelineSettings.KeepNumbers;
 
     /// <summary>The one separator <c>TokenizeIntoWords</c> splits on: a space (ML.NET's default).</summary>
-    public const char Separator = ' ';
+    public const char Separator = TextPipelineSettings.WordSeparator;
 
     // Name of the token column added while tokenizing a caller's IDataView; unlikely to collide.
     private const string TokenColumn = "__CoherenceTokens__";
@@ -58,10 +58,8 @@ public sealed class CoherenceTokenizer
     {
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
         inputColumnName ??= outputColumnName;
-        // Normalize into the output column, then tokenize it in place: no intermediate column to name.
-        return _mlContext.Transforms.Text
-            .NormalizeText(outputColumnName, inputColumnName, CaseMode, KeepDiacritics, KeepPunctuations, KeepNumbers)
-            .Append(_mlContext.Transforms.Text.TokenizeIntoWords(outputColumnName, outputColumnName, [Separator]));
+        // The scoring chain builds its text transforms from the same method: training and scoring never disagree.
+        return TextPipeline.CreateTextEstimator(_mlContext, outputColumnName, inputColumnName);
     }
 
     /// <summary>Streams the tokens of each row of <paramref name="data"/>, in row order.</summary>
