@@ -42,4 +42,12 @@ public sealed class CoherenceEmbeddingModel
             throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id must be 0..{Vocabulary.Count - 1}.");
         return Weights.Embeddings.AsSpan(id * Dimension, Dimension);
     }
+
+    /// <summary>Writes the embeddings in word2vec text format (atomically: an existing file is replaced whole or not at all).</summary>
+    /// <param name="path">The file to write.</param>
+    public void ExportWord2Vec(string path) => EmbeddingExport.WriteWord2Vec(path, Vocabulary.Tokens, Weights.Embeddings, Dimension);
+
+    /// <summary>Writes the embeddings as a safetensors file with one F32 tensor "embeddings" [V, d] and the vocabulary in its metadata.</summary>
+    /// <param name="path">The file to write.</param>
+    public void ExportSafetensors(string path) => EmbeddingExport.WriteSafetensors(path, Vocabulary.Tokens, Weights.Embeddings, Dimension);
 }

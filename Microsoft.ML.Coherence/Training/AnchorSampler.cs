@@ -38,10 +38,11 @@ internal static class AnchorSampler
         {
             var ids = field.GetNeighbors((int)anchors[a]);
             var p = field.GetProbabilities((int)anchors[a]);
-            for (int j = 0; j < k; j++)
+            // GetNeighbors returns the kept neighbours only; the rest of the row stays padding (id 0, P = 0).
+            for (int j = 0; j < ids.Length; j++)
             {
-                neighbors[a * k + j] = ids[j] < 0 ? 0 : ids[j];
-                probabilities[a * k + j] = ids[j] < 0 ? 0 : p[j];
+                neighbors[a * k + j] = ids[j];
+                probabilities[a * k + j] = p[j];
             }
         }
         return (tensor(neighbors, [anchors.Length, k]), tensor(probabilities, [anchors.Length, k]));

@@ -15,14 +15,14 @@ internal static class CoherenceEmbeddingEngine
 {
     public static CoherenceEmbeddingModel Train(MLContext mlContext, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
         IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        Action<CoherenceTrainer>? configure = null)
+        Action<CoherenceTrainer>? configure = null, IHostEnvironment? host = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         OptionsValidator.Validate(options);
         options = options.Clone();
-        var host = ((IHostEnvironment)mlContext).Register("CoherenceEmbedding");
-        int seed = options.Seed ?? host.Rand.Next();
-        using var channel = host.Start("Coherence training");
+        var trainingHost = (host ?? mlContext).Register("CoherenceEmbedding");
+        int seed = options.Seed ?? trainingHost.Rand.Next();
+        using var channel = trainingHost.Start("Coherence training");
         void Log(string message) => channel.Info(MessageSensitivity.None, message);
 
         var device = TorchDevice.Select(options.Device, mlContext.GpuDeviceId, mlContext.FallbackToCpu, Log);

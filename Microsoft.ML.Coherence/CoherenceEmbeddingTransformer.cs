@@ -1,0 +1,124 @@
+using Microsoft.ML.Coherence.Scoring;
+using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Coherence;
+
+/// <summary>
+/// The fitted coherence-embedding stage: scores rows lazily through built-in ML.NET transforms and an
+/// ONNX graph of the trained encoder, and exposes what training learned and measured.
+/// </summary>
+/// <remarks>
+/// It saves with the rest of a pipeline through <c>mlContext.Model.Save</c>; the zip holds only
+/// built-in ML.NET components, so it loads without this assembly and without libtorch. After
+/// loading, the stage is a <c>TransformerChain&lt;ITransformer&gt;</c> that gives the same features;
+/// the report, vocabulary and embeddings are available on the fitted object only. Output for a row
+/// with no known word (empty, or only unknown words): a zero vector. Dispose it to free the ONNX session.
+/// </remarks>
+public sealed class CoherenceEmbeddingTransformer : ITransformer, IDisposable
+{
+    private readonly ITransformer _chain;
+    private bool _disposed;
+
+    private CoherenceEmbeddingTransformer(CoherenceEmbeddingModel model, ITransformer chain, string outputColumnName, string inputColumnName)
+    {
+        Model = model;
+        _chain = chain;
+        OutputColumnName = outputColumnName;
+        InputColumnName = inputColumnName;
+    }
+
+    internal static CoherenceEmbeddingTransformer Create(MLContext mlContext, CoherenceEmbeddingModel model, string outputColumnName,
+        string inputColumnName, DataViewSchema? inputSchema)
+    {
+        var chain = ScoringChainBuilder.Build(mlContext, outputColumnName, inputColumnName, model.Vocabulary.Tokens, model.Weights,
+            model.Report.Options.Pooling, inputSchema);
+        return new CoherenceEmbeddingTransformer(model, chain, outputColumnName, inputColumnName);
+    }
+
+    /// <summary>Creates the scoring stage from an already trained model, e.g. to reuse embeddings pre-trained on a large corpus.</summary>
+    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="model">The trained model.</param>
+    /// <param name="outputColumnName">Output column: known-size vector of <see cref="float"/>.</param>
+    /// <param name="inputColumnName">Input text column; defaults to <paramref name="outputColumnName"/>.</param>
+    public static CoherenceEmbeddingTransformer FromModel(MLContext mlContext, CoherenceEmbeddingModel model, string outputColumnName, string? inputColumnName = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(model);
+        return Create(mlContext, model, outputColumnName, inputColumnName ?? outputColumnName, null);
+    }
+
+    /// <summary>The trained model: vocabulary, statistical field, embeddings and training report.</summary>
+    public CoherenceEmbeddingModel Model { get; }
+
+    /// <summary>The training report (loss history, perplexity, coherence, cost, options used).</summary>
+    public CoherenceTrainingReport Report => Model.Report;
+
+    /// <summary>The trained vocabulary; id 0 is the unknown token.</summary>
+    public Vocabulary Vocabulary => Model.Vocabulary;
+
+    /// <summary>The output column.</summary>
+    public string OutputColumnName { get; }
+
+    /// <summary>The input text column.</summary>
+    public string InputColumnName { get; }
+
+    /// <summary>A copy of the embedding matrix, row-major [vocabulary size, d].</summary>
+    public float[] GetEmbeddingMatrix() => Model.GetEmbeddingMatrix();
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => _chain.IsRowToRowMapper;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ThrowIfDisposed();
+        CoherenceEmbeddingEstimator.ValidateInput(inputSchema, InputColumnName);
+        ScoringChainBuilder.ValidateInputSchema(inputSchema, InputColumnName);
+        return _chain.GetOutputSchema(inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ThrowIfDisposed();
+        CoherenceEmbeddingEstimator.ValidateInput(inputSchema, InputColumnName);
+        return _chain.GetRowToRowMapper(inputSchema);
+    }
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(input);
+        CoherenceEmbeddingEstimator.ValidateInput(input.Schema, InputColumnName);
+        ScoringChainBuilder.ValidateInputSchema(input.Schema, InputColumnName);
+        return _chain.Transform(input);
+    }
+
+    /// <summary>Saves the built-in components this stage is made of (called by <c>mlContext.Model.Save</c>).</summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        ThrowIfDisposed();
+        ((ICanSaveModel)_chain).Save(ctx);
+    }
+
+    /// <summary>Writes the embeddings in word2vec text format.</summary>
+    /// <param name="path">The file to write (atomically).</param>
+    public void ExportWord2Vec(string path) => Model.ExportWord2Vec(path);
+
+    /// <summary>Writes the embeddings as safetensors (tensor "embeddings", F32 [V, d]).</summary>
+    /// <param name="path">The file to write (atomically).</param>
+    public void ExportSafetensors(string path) => Model.ExportSafetensors(path);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        (_chain as IDisposable)?.Dispose();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

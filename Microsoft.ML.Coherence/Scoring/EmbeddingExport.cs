@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML.Coherence.Internal;
+
+namespace Microsoft.ML.Coherence.Scoring;
+
+/// <summary>Writes the token embeddings in formats other ecosystems read: word2vec text and safetensors.</summary>
+internal static class EmbeddingExport
+{
+    /// <summary>word2vec text: a "count dimension" line, then "token v1 ... vd" per token, invariant culture, round-trip floats.</summary>
+    public static void WriteWord2Vec(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension) =>
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
+            writer.WriteLine($"{tokens.Count} {dimension}");
+            var line = new StringBuilder();
+            for (int i = 0; i < tokens.Count; i++)
+            {
+                line.Clear().Append(tokens[i]);
+                for (int k = 0; k < dimension; k++)
+                    line.Append(' ').Append(embeddings[i * dimension + k].ToString("R", CultureInfo.InvariantCulture));
+                writer.WriteLine(line);
+            }
+        });
+
+    /// <summary>
+    /// safetensors: little-endian u64 header length, a JSON header naming the tensor "embeddings"
+    /// (F32, [V, d]) with the vocabulary in its metadata, padded with spaces to 8 bytes, then the data.
+    /// </summary>
+    public static void WriteSafetensors(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension) =>
+        AtomicFile.Write(path, stream =>
+        {
+            long bytes = (long)embeddings.Length * sizeof(float);
+            var header = new Dictionary<string, object>
+            {
+                ["__metadata__"] = new Dictionary<string, string>
+                {
+                    ["format"] = "pt",
+                    ["producer"] = "Microsoft.ML.Coherence",
+                    ["vocabulary"] = JsonSerializer.Serialize(tokens),
+                },
+                ["embeddings"] = new Dictionary<string, object>
+                {
+                    ["dtype"] = "F32",
+                    ["shape"] = new long[] { tokens.Count, dimension },
+                    ["data_offsets"] = new long[] { 0, bytes },
+                },
+            };
+            var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
+            int padded = (json.Length + 7) / 8 * 8;
+            var headerBytes = new byte[padded];
+            Array.Fill(headerBytes, (byte)' ');
+            json.CopyTo(headerBytes, 0);
+            using var writer = new BinaryWriter(stream);
+            writer.Write((ulong)padded);
+            writer.Write(headerBytes);
+            foreach (float value in embeddings)
+                writer.Write(value); // BinaryWriter writes little-endian
+        });
+}
