@@ -38,7 +38,9 @@ internal static class AnchorSampler
         {
             var ids = field.GetNeighbors((int)anchors[a]);
             var p = field.GetProbabilities((int)anchors[a]);
-            for (int j = 0; j < k; j++)
+            // A token may have fewer than K neighbours: GetNeighbors returns only those, and the rest of the
+            // row stays padding (id 0, probability 0).
+            for (int j = 0; j < ids.Length && j < k; j++)
             {
                 neighbors[a * k + j] = ids[j] < 0 ? 0 : ids[j];
                 probabilities[a * k + j] = ids[j] < 0 ? 0 : p[j];

@@ -7,7 +7,7 @@ internal sealed class Arguments
 {
     public const string Usage =
         "Usage: Coherence.GpuCheck --libtorch <libtorch lib folder> --out <results folder> [--corpus <corpus.txt>]\n" +
-        "         [--parity-steps N (40)] [--bench-steps-cuda N (60)] [--bench-steps-cpu N (8)] [--bench-devices cpu,cuda]\n" +
+        "         [--parity-steps N (40)] [--bench-steps-cuda N (60)] [--bench-steps-cpu N (5)] [--bench-devices cpu,cuda]\n" +
         "         [--job-timeout S (600)]\n" +
         "Normally started by run-check.sh, which makes the libtorch folder findable first.";
 
@@ -18,7 +18,7 @@ internal sealed class Arguments
     public string Corpus { get; private set; } = Path.Combine(AppContext.BaseDirectory, "corpus.txt");
     public int ParitySteps { get; private set; } = 40;
     public int BenchStepsCuda { get; private set; } = 60;
-    public int BenchStepsCpu { get; private set; } = 8;
+    public int BenchStepsCpu { get; private set; } = 5;
     public string[]? BenchDevices { get; private set; }
     public int JobTimeoutSeconds { get; private set; } = 600;
 
