@@ -16,7 +16,9 @@ out="$2"; shift 2
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 app="$here/app/Coherence.GpuCheck"
-[[ -x "$app" ]] || app="$here/Coherence.GpuCheck"   # also works when run from the publish folder itself
+[[ -f "$app" ]] || app="$here/Coherence.GpuCheck"   # also works when run from the publish folder itself
+# A copy that lost its modes on the way (the device tool's carry) gets them back.
+[[ -x "$app" ]] || chmod +x "$app" 2>/dev/null || { echo "run-check: $app is not executable" >&2; exit 2; }
 
 # Make the PyTorch libraries findable: libtorch's folder, and for a pip install of PyTorch the CUDA
 # libraries that the nvidia-* wheels put under site-packages/nvidia/*/lib (their RPATHs normally find
