@@ -34,8 +34,9 @@ public sealed class CoherenceTrainingReport
     /// <summary>Training tokens (predicted positions) per second.</summary>
     public double TokensPerSecond { get; init; }
     /// <summary>
-    /// Peak memory in MB: on CUDA the peak of torch's allocator; on the CPU the process' peak working
-    /// set, which also counts everything else the process did before (compare runs in fresh processes).
+    /// Peak host memory in MB: the process' peak working set, on every device, which also counts everything
+    /// else the process did before (compare runs in fresh processes). GPU memory is not included: TorchSharp
+    /// 0.107 exposes no CUDA allocator statistics (tools/Coherence.GpuCheck samples nvidia-smi instead).
     /// </summary>
     public double PeakMemoryMB { get; init; }
 }

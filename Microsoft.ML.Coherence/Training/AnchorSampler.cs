@@ -38,11 +38,12 @@ internal static class AnchorSampler
         {
             var ids = field.GetNeighbors((int)anchors[a]);
             var p = field.GetProbabilities((int)anchors[a]);
-            // GetNeighbors returns the kept neighbours only; the rest of the row stays padding (id 0, P = 0).
-            for (int j = 0; j < ids.Length; j++)
+            // A token may have fewer than K neighbours: GetNeighbors returns only those, and the rest of the
+            // row stays padding (id 0, probability 0).
+            for (int j = 0; j < ids.Length && j < k; j++)
             {
-                neighbors[a * k + j] = ids[j];
-                probabilities[a * k + j] = p[j];
+                neighbors[a * k + j] = ids[j] < 0 ? 0 : ids[j];
+                probabilities[a * k + j] = ids[j] < 0 ? 0 : p[j];
             }
         }
         return (tensor(neighbors, [anchors.Length, k]), tensor(probabilities, [anchors.Length, k]));
