@@ -55,20 +55,29 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = embedding.index_select(0, ids.flatten()).view(ids.shape[0], ids.shape[1], Dimension);
+        return Encode(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Hidden states from already gathered token vectors, so a training step can gather every row it needs at once.</summary>
+    /// <param name="x">[B, T, d] token embeddings.</param>
+    /// <returns>Hidden states [B, T, d].</returns>
+    public Tensor Encode(Tensor x)
+    {
+        using var scope = NewDisposeScope();
         Tensor h;
         if (blocks.Count == 0)
         {
             // Causal window mean via prefix sums: h_t = (S_t - S_{t-c}) / min(t+1, c).
-            long time = ids.shape[1];
+            long time = x.shape[1];
             int c = _staticContextSize;
             var prefix = x.cumsum(1);
             var shifted = nn.functional.pad(prefix, [0, 0, c, 0])[.., ..(int)time, ..];
-            var counts = torch.arange(1, time + 1, device: ids.device).clamp_max(c).to(x.dtype).view(1, time, 1);
+            var counts = torch.arange(1, time + 1, device: x.device).clamp_max(c).to(x.dtype).view(1, time, 1);
             h = (prefix - shifted) / counts;
         }
         else
         {
-            h = x + positions![..(int)ids.shape[1], ..].unsqueeze(0);
+            h = x + positions![..(int)x.shape[1], ..].unsqueeze(0);
             foreach (var block in blocks)
                 h = block.forward(h);
             h = final_norm!.forward(h);

@@ -20,16 +20,32 @@ internal static class CoherenceAlignmentLoss
     public static Tensor Compute(Tensor embedding, Tensor anchors, Tensor neighbors, Tensor probabilities, Tensor negatives, double temperature)
     {
         using var scope = NewDisposeScope();
+        return Compute(embedding.index_select(0, anchors), embedding.index_select(0, neighbors.flatten()), embedding.index_select(0, negatives),
+            anchors, neighbors, probabilities, negatives, temperature).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The alignment loss from already gathered vectors (one gather per step serves every term).</summary>
+    /// <param name="anchorRows">[A, d] embeddings of the anchors.</param>
+    /// <param name="neighborRows">[A*K, d] embeddings of the neighbours, row-major by anchor.</param>
+    /// <param name="negativeRows">[M, d] embeddings of the negatives.</param>
+    /// <param name="anchors">[A] int64.</param>
+    /// <param name="neighbors">[A, K] int64.</param>
+    /// <param name="probabilities">[A, K] target P_i(j); padding 0.</param>
+    /// <param name="negatives">[M] int64.</param>
+    /// <param name="temperature">tau &gt; 0.</param>
+    public static Tensor Compute(Tensor anchorRows, Tensor neighborRows, Tensor negativeRows, Tensor anchors, Tensor neighbors,
+        Tensor probabilities, Tensor negatives, double temperature)
+    {
+        using var scope = NewDisposeScope();
         long a = neighbors.shape[0], k = neighbors.shape[1];
-        var anchorVectors = nn.functional.normalize(embedding.index_select(0, anchors), p: 2, dim: 1);            // [A, d]
-        var neighborVectors = nn.functional.normalize(embedding.index_select(0, neighbors.flatten()), p: 2, dim: 1)
-            .view(a, k, -1);                                                                                       // [A, K, d]
+        var anchorVectors = nn.functional.normalize(anchorRows, p: 2, dim: 1);                                    // [A, d]
+        var neighborVectors = nn.functional.normalize(neighborRows, p: 2, dim: 1).view(a, k, -1);                 // [A, K, d]
         var neighborCos = neighborVectors.bmm(anchorVectors.unsqueeze(2)).squeeze(2);                             // [A, K]
         var valid = probabilities.gt(0);
         var logits = neighborCos.div(temperature).masked_fill(valid.logical_not(), -1e9);
         if (negatives.shape[0] > 0)
         {
-            var negativeVectors = nn.functional.normalize(embedding.index_select(0, negatives), p: 2, dim: 1);    // [M, d]
+            var negativeVectors = nn.functional.normalize(negativeRows, p: 2, dim: 1);                             // [M, d]
             var negativeCos = anchorVectors.matmul(negativeVectors.t());                                          // [A, M]
             // A negative that is the anchor or one of its neighbours is not a negative for that anchor.
             var isSelf = anchors.unsqueeze(1).eq(negatives.unsqueeze(0));                                        // [A, M]

@@ -149,23 +149,56 @@ internal sealed class CoherenceTrainer : IDisposable
             for (int t = 0; t <= time; t++)
                 ids[b * (time + 1) + t] = tokens[(int)(start + t)];
         }
-        var window = torch.tensor(ids, [batch, time + 1]).to(_device);
-        var input = window[.., ..time];
-        var targets = window[.., 1..].reshape(-1);
-        var hidden = Model.forward(input).reshape(-1, Model.Dimension);          // [B*T, d]
-        var embedding = Model.Embedding;
-
-        Tensor task;
-        int negatives = _options.SampledSoftmaxNegatives;
-        if (negatives > 0)
+        int positions = batch * time;
+        int lmNegatives = _options.SampledSoftmaxNegatives;
+        long[] sampled = lmNegatives > 0 ? lmSampler.Sample(sampleRandom, lmNegatives) : [];
+        long[] anchors = [], alignmentNegatives = [];
+        Tensor? neighbors = null, probabilities = null;
+        if (negativeSampler is not null)
         {
-            long[] sampled = lmSampler.Sample(sampleRandom, negatives);
-            var targetCorrection = new float[batch * time];
-            for (int n = 0; n < targetCorrection.Length; n++)
-                targetCorrection[n] = lmSampler.LogExpectedCount(ids[(n / time) * (time + 1) + n % time + 1], negatives);
-            var negativeCorrection = sampled.Select(id => lmSampler.LogExpectedCount(id, negatives)).ToArray();
-            task = NextTokenLoss.Sampled(hidden, embedding, targets, torch.tensor(sampled).to(_device),
-                torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
+            anchors = AnchorSampler.Draw(ids, field, _options.AnchorsPerStep, sampleRandom);
+            if (anchors.Length < 2)
+                anchors = [];
+            else
+                (neighbors, probabilities) = AnchorSampler.NeighborTensors(anchors, field);
+            if (anchors.Length > 0 && weight > 0)
+                alignmentNegatives = negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives);
+        }
+
+        // One gather for every embedding row this step touches: inputs, targets, LM negatives, anchors,
+        // their neighbours and the alignment negatives. Each index_select's backward fills a dense [V, d]
+        // gradient, so one gather instead of up to seven keeps the coherence terms cheap at large V.
+        int k = field.NeighborCount;
+        var plan = new RowPlan(positions, positions, sampled.Length, anchors.Length, anchors.Length * k, alignmentNegatives.Length);
+        var rowIds = new long[plan.Total];
+        for (int n = 0; n < positions; n++)
+        {
+            int b = n / time, t = n % time;
+            rowIds[plan.Inputs + n] = ids[b * (time + 1) + t];
+            rowIds[plan.Targets + n] = ids[b * (time + 1) + t + 1];
+        }
+        sampled.CopyTo(rowIds, plan.LmNegatives);
+        anchors.CopyTo(rowIds, plan.Anchors);
+        if (neighbors is not null)
+            neighbors.data<long>().CopyTo(rowIds.AsSpan(plan.Neighbors, plan.NeighborCount));
+        alignmentNegatives.CopyTo(rowIds, plan.AlignmentNegatives);
+        var allIds = torch.tensor(rowIds).to(_device);
+        var embedding = Model.Embedding;
+        var rows = embedding.index_select(0, allIds);                                   // [R, d]
+        Tensor Rows(int offset, int count) => rows.narrow(0, offset, count);
+        Tensor Ids(int offset, int count) => allIds.narrow(0, offset, count);
+
+        var hidden = Model.Encode(Rows(plan.Inputs, positions).view(batch, time, Model.Dimension)).reshape(-1, Model.Dimension); // [B*T, d]
+        var targets = Ids(plan.Targets, positions);
+        Tensor task;
+        if (lmNegatives > 0)
+        {
+            var targetCorrection = new float[positions];
+            for (int n = 0; n < positions; n++)
+                targetCorrection[n] = lmSampler.LogExpectedCount(rowIds[plan.Targets + n], lmNegatives);
+            var negativeCorrection = sampled.Select(id => lmSampler.LogExpectedCount(id, lmNegatives)).ToArray();
+            task = NextTokenLoss.Sampled(hidden, Rows(plan.Targets, positions), Rows(plan.LmNegatives, sampled.Length), targets,
+                Ids(plan.LmNegatives, sampled.Length), torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
         }
         else
         {
@@ -174,25 +207,21 @@ internal sealed class CoherenceTrainer : IDisposable
 
         var loss = task;
         Tensor? alignment = null, uniformity = null;
-        if (negativeSampler is not null)
+        if (anchors.Length > 0)
         {
-            var anchors = AnchorSampler.Draw(ids, field, _options.AnchorsPerStep, sampleRandom);
-            if (anchors.Length >= 2)
+            var anchorRows = Rows(plan.Anchors, anchors.Length);
+            if (weight > 0)
             {
-                var (neighbors, probabilities) = AnchorSampler.NeighborTensors(anchors, field);
-                var anchorTensor = torch.tensor(anchors).to(_device);
-                if (weight > 0)
-                {
-                    var negativeIds = negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives);
-                    alignment = CoherenceAlignmentLoss.Compute(embedding, anchorTensor, neighbors.to(_device), probabilities.to(_device),
-                        torch.tensor(negativeIds).to(_device), _options.Temperature);
-                    loss = loss + weight * alignment;
-                }
-                if (_options.UniformityWeight > 0)
-                {
-                    uniformity = UniformityLoss.Compute(embedding.index_select(0, anchorTensor));
-                    loss = loss + _options.UniformityWeight * uniformity;
-                }
+                alignment = CoherenceAlignmentLoss.Compute(anchorRows, Rows(plan.Neighbors, plan.NeighborCount),
+                    Rows(plan.AlignmentNegatives, alignmentNegatives.Length), Ids(plan.Anchors, anchors.Length),
+                    Ids(plan.Neighbors, plan.NeighborCount).view(anchors.Length, k), probabilities!.to(_device),
+                    Ids(plan.AlignmentNegatives, alignmentNegatives.Length), _options.Temperature);
+                loss = loss + weight * alignment;
+            }
+            if (_options.UniformityWeight > 0)
+            {
+                uniformity = UniformityLoss.Compute(anchorRows);
+                loss = loss + _options.UniformityWeight * uniformity;
             }
         }
         if (InjectNonFiniteLoss?.Invoke(step) == true)
@@ -216,6 +245,18 @@ internal sealed class CoherenceTrainer : IDisposable
         return readLosses
             ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
             : new StepLosses(total, double.NaN, double.NaN, double.NaN);
+    }
+
+    /// <summary>Where each group of rows sits in a step's single gather.</summary>
+    private readonly record struct RowPlan(int InputCount, int TargetCount, int LmNegativeCount, int AnchorCount, int NeighborCount, int AlignmentNegativeCount)
+    {
+        public int Inputs => 0;
+        public int Targets => InputCount;
+        public int LmNegatives => Targets + TargetCount;
+        public int Anchors => LmNegatives + LmNegativeCount;
+        public int Neighbors => Anchors + AnchorCount;
+        public int AlignmentNegatives => Neighbors + NeighborCount;
+        public int Total => AlignmentNegatives + AlignmentNegativeCount;
     }
 
     /// <summary>Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length.</summary>

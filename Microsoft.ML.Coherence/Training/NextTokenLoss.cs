@@ -31,10 +31,25 @@ internal static class NextTokenLoss
         Tensor targetLogExpectedCount, Tensor negativeLogExpectedCount)
     {
         using var scope = NewDisposeScope();
-        var targetVectors = embedding.index_select(0, targets);                          // [N, d]
+        return Sampled(hidden, embedding.index_select(0, targets), embedding.index_select(0, negatives), targets, negatives,
+            targetLogExpectedCount, negativeLogExpectedCount).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The sampled softmax from already gathered output vectors.</summary>
+    /// <param name="hidden">[N, d].</param>
+    /// <param name="targetVectors">[N, d] output embeddings of the targets.</param>
+    /// <param name="negativeVectors">[M, d] output embeddings of the negatives.</param>
+    /// <param name="targets">[N] int64 target ids (to mask accidental hits).</param>
+    /// <param name="negatives">[M] int64 negative ids.</param>
+    /// <param name="targetLogExpectedCount">[N] log(M q(target)).</param>
+    /// <param name="negativeLogExpectedCount">[M] log(M q(negative)).</param>
+    public static Tensor Sampled(Tensor hidden, Tensor targetVectors, Tensor negativeVectors, Tensor targets, Tensor negatives,
+        Tensor targetLogExpectedCount, Tensor negativeLogExpectedCount)
+    {
+        using var scope = NewDisposeScope();
         var trueLogit = (hidden * targetVectors).sum(1, keepdim: true)
                         - targetLogExpectedCount.unsqueeze(1);                           // [N, 1]
-        var negativeLogits = hidden.matmul(embedding.index_select(0, negatives).t())
+        var negativeLogits = hidden.matmul(negativeVectors.t())
                              - negativeLogExpectedCount.unsqueeze(0);                    // [N, M]
         // A sampled negative that is the target itself is not a negative ("accidental hit").
         var hits = targets.unsqueeze(1).eq(negatives.unsqueeze(0));

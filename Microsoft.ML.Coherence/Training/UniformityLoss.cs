@@ -18,12 +18,13 @@ internal static class UniformityLoss
     {
         using var scope = NewDisposeScope();
         var x = nn.functional.normalize(vectors, p: 2, dim: 1);
-        // |x_i - x_j|² = 2 - 2 x_i·x_j for unit vectors; take the strict upper triangle.
-        var squared = (2 - 2 * x.matmul(x.t())).clamp_min(0);
+        // |x_i - x_j|² = 2 - 2 x_i·x_j for unit vectors. The matrix is symmetric, so the mean over the
+        // off-diagonal entries equals the mean over distinct pairs; the diagonal is masked out with -inf.
         long n = x.shape[0];
-        var upper = torch.ones(n, n, dtype: ScalarType.Bool, device: x.device).triu(1);
-        var pairs = squared.masked_select(upper);
-        var loss = torch.logsumexp(pairs * -t, 0) - Math.Log(pairs.shape[0]);
+        var squared = (2 - 2 * x.matmul(x.t())).clamp_min(0);
+        var diagonal = torch.eye(n, dtype: ScalarType.Bool, device: x.device);
+        var exponents = (squared * -t).masked_fill(diagonal, double.NegativeInfinity);
+        var loss = torch.logsumexp(exponents.flatten(), 0) - Math.Log((double)n * (n - 1));
         return loss.MoveToOuterDisposeScope();
     }
 }
