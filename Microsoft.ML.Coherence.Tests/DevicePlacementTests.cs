@@ -36,21 +36,21 @@ public sealed class DevicePlacementTests
         var field = StatisticalField.Build(counts, neighborCount: 3);
         Assert.IsLessThan(3, field.NeighborCountPerToken[1]);
 
-        var (neighbors, probabilities) = AnchorSampler.NeighborTensors([1], field);
-        using (neighbors)
-        using (probabilities)
+        var batch = AlignmentBatch.Create([1], field, negatives: [2]);
+        var ids = batch.Neighbors;
+        var p = batch.Probabilities;
+        int real = field.NeighborCountPerToken[1];
+        Assert.AreEqual(3, ids.Length);
+        CollectionAssert.AreEqual(field.GetNeighbors(1).ToArray().Select(i => (long)i).ToArray(), ids[..real]);
+        var mask = batch.LogitMask();
+        for (int j = real; j < 3; j++)
         {
-            CollectionAssert.AreEqual(new long[] { 1, 3 }, neighbors.shape);
-            var ids = neighbors.data<long>().ToArray();
-            var p = probabilities.data<float>().ToArray();
-            int real = field.NeighborCountPerToken[1];
-            CollectionAssert.AreEqual(field.GetNeighbors(1).ToArray().Select(i => (long)i).ToArray(), ids[..real]);
-            for (int j = real; j < 3; j++)
-            {
-                Assert.AreEqual(0L, ids[j]);
-                Assert.AreEqual(0f, p[j]);
-            }
-            Assert.AreEqual(1.0, p.Sum(), 1e-5);
+            Assert.AreEqual(0L, ids[j]);
+            Assert.AreEqual(0f, p[j]);
+            Assert.AreEqual(AlignmentBatch.MaskedLogit, mask[j], "padding is masked");
         }
+        Assert.AreEqual(1.0, p.Sum(), 1e-5);
+        // Negative 2 is a neighbour of token 1 (it co-occurs with it), so it is masked for that anchor.
+        Assert.AreEqual(ids[..real].Contains(2L) ? AlignmentBatch.MaskedLogit : 0f, mask[3]);
     }
 }

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace Microsoft.ML.Coherence.Training;
 
 /// <summary>
@@ -26,26 +24,5 @@ internal static class AnchorSampler
             (distinct[i], distinct[j]) = (distinct[j], distinct[i]);
         }
         return distinct.GetRange(0, take).ToArray();
-    }
-
-    /// <returns>neighbours [A, K] int64 (padding replaced by id 0) and probabilities [A, K] (padding 0), on the CPU.</returns>
-    public static (Tensor Neighbors, Tensor Probabilities) NeighborTensors(long[] anchors, StatisticalField field)
-    {
-        int k = field.NeighborCount;
-        var neighbors = new long[anchors.Length * k];
-        var probabilities = new float[anchors.Length * k];
-        for (int a = 0; a < anchors.Length; a++)
-        {
-            var ids = field.GetNeighbors((int)anchors[a]);
-            var p = field.GetProbabilities((int)anchors[a]);
-            // A token may have fewer than K neighbours: GetNeighbors returns only those, and the rest of the
-            // row stays padding (id 0, probability 0).
-            for (int j = 0; j < ids.Length && j < k; j++)
-            {
-                neighbors[a * k + j] = ids[j] < 0 ? 0 : ids[j];
-                probabilities[a * k + j] = ids[j] < 0 ? 0 : p[j];
-            }
-        }
-        return (tensor(neighbors, [anchors.Length, k]), tensor(probabilities, [anchors.Length, k]));
     }
 }

@@ -27,27 +27,11 @@ internal static class CoherenceEmbeddingEngine
 
         var device = TorchDevice.Select(options.Device, mlContext.GpuDeviceId, mlContext.FallbackToCpu, Log);
 
-        var statisticsClock = Stopwatch.StartNew();
-        var vocabulary = Vocabulary.Build(documents(), options.MinCount, options.MaxVocabularySize);
-        if (options.NeighborCount >= vocabulary.Count)
-            CoherenceThrow.OptionOutOfRange(nameof(options.NeighborCount), options.NeighborCount,
-                $"1..{vocabulary.Count - 1}: the vocabulary has {vocabulary.Count} tokens (the unknown token included); lower NeighborCount or MinCount");
-
-        var corpus = new TokenCorpus();
-        foreach (var tokens in documents())
-            corpus.AddDocument(vocabulary.Encode(tokens));
-        var (train, heldOut) = corpus.Split(options.HeldOutFraction, seed);
-        if (train.TokenCount <= options.Window)
-            CoherenceThrow.InvalidCorpus(
-                $"The training corpus has {train.TokenCount} tokens, not more than Window ({options.Window}): co-occurrence counting needs " +
-                "a corpus longer than the window. Add text, or lower Window.");
-
-        var counts = CooccurrenceCounts.Count(Enumerable.Range(0, train.DocumentCount).Select(i => train.Document(i).ToArray()),
-            vocabulary.Count, options.Window);
-        var field = StatisticalField.Build(counts, options.NeighborCount, options.ContextSmoothing);
-        double statisticsSeconds = statisticsClock.Elapsed.TotalSeconds;
+        var prepared = PreparedCorpus.Prepare(documents, options, seed);
+        var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
+        double statisticsSeconds = prepared.Seconds;
         Log($"Vocabulary {vocabulary.Count:N0} tokens; {train.TokenCount:N0} training and {heldOut.TokenCount:N0} held-out tokens; " +
-            $"{counts.NonZeroPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}.");
+            $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}.");
 
         using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress);
         configure?.Invoke(trainer);

@@ -135,6 +135,21 @@ internal sealed class CoherenceTrainer : IDisposable
 
     private readonly record struct StepLosses(double Total, double Task, double Alignment, double Uniformity);
 
+    /// <summary>
+    /// For benchmarks: one optimiser step exactly as the loop runs it (schedule, coherence ramp, one dispose
+    /// scope), without logging, evaluation or checkpoints, so two variants can be timed step by step in turn.
+    /// </summary>
+    internal void RunStep(int step, TokenCorpus train, UnigramSampler lmSampler, UnigramSampler? negativeSampler, StatisticalField field)
+    {
+        int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
+        foreach (var group in _optimizer.ParamGroups)
+            group.LearningRate = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
+        double weight = _options.IsBaseline ? 0
+            : LearningRateSchedule.CoherenceWeight(step, _options.Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
+        using var scope = torch.NewDisposeScope();
+        TrainStep(step, train, time, _options.BatchSize, lmSampler, _options.IsBaseline ? null : negativeSampler, field, weight, readLosses: false);
+    }
+
     private StepLosses TrainStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
         UnigramSampler? negativeSampler, StatisticalField field, double weight, bool readLosses)
     {
@@ -152,53 +167,49 @@ internal sealed class CoherenceTrainer : IDisposable
         int positions = batch * time;
         int lmNegatives = _options.SampledSoftmaxNegatives;
         long[] sampled = lmNegatives > 0 ? lmSampler.Sample(sampleRandom, lmNegatives) : [];
-        long[] anchors = [], alignmentNegatives = [];
-        Tensor? neighbors = null, probabilities = null;
+        long[] anchors = [];
+        AlignmentBatch? alignmentBatch = null;
         if (negativeSampler is not null)
         {
             anchors = AnchorSampler.Draw(ids, field, _options.AnchorsPerStep, sampleRandom);
             if (anchors.Length < 2)
                 anchors = [];
-            else
-                (neighbors, probabilities) = AnchorSampler.NeighborTensors(anchors, field);
-            if (anchors.Length > 0 && weight > 0)
-                alignmentNegatives = negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives);
+            else if (weight > 0)
+                alignmentBatch = AlignmentBatch.Create(anchors, field, negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives));
         }
 
-        // One gather for every embedding row this step touches: inputs, targets, LM negatives, anchors,
-        // their neighbours and the alignment negatives. Each index_select's backward fills a dense [V, d]
-        // gradient, so one gather instead of up to seven keeps the coherence terms cheap at large V.
-        int k = field.NeighborCount;
-        var plan = new RowPlan(positions, positions, sampled.Length, anchors.Length, anchors.Length * k, alignmentNegatives.Length);
-        var rowIds = new long[plan.Total];
+        // One gather for every embedding row this step touches: inputs, targets, LM negatives, then the
+        // anchors, their neighbours and the alignment negatives (contiguous, so one normalise serves the
+        // coherence terms). Each index_select's backward fills a dense [V, d] gradient: one gather, not seven.
+        int coherenceRows = alignmentBatch?.RowCount ?? anchors.Length;
+        int lmRows = 2 * positions + sampled.Length;
+        var rowIds = new long[lmRows + coherenceRows];
         for (int n = 0; n < positions; n++)
         {
             int b = n / time, t = n % time;
-            rowIds[plan.Inputs + n] = ids[b * (time + 1) + t];
-            rowIds[plan.Targets + n] = ids[b * (time + 1) + t + 1];
+            rowIds[n] = ids[b * (time + 1) + t];
+            rowIds[positions + n] = ids[b * (time + 1) + t + 1];
         }
-        sampled.CopyTo(rowIds, plan.LmNegatives);
-        anchors.CopyTo(rowIds, plan.Anchors);
-        if (neighbors is not null)
-            neighbors.data<long>().CopyTo(rowIds.AsSpan(plan.Neighbors, plan.NeighborCount));
-        alignmentNegatives.CopyTo(rowIds, plan.AlignmentNegatives);
+        sampled.CopyTo(rowIds, 2 * positions);
+        if (alignmentBatch is not null)
+            alignmentBatch.RowIds.ToArray().CopyTo(rowIds, lmRows);
+        else
+            anchors.CopyTo(rowIds, lmRows);
         var allIds = torch.tensor(rowIds).to(_device);
         var embedding = Model.Embedding;
         var rows = embedding.index_select(0, allIds);                                   // [R, d]
-        Tensor Rows(int offset, int count) => rows.narrow(0, offset, count);
-        Tensor Ids(int offset, int count) => allIds.narrow(0, offset, count);
 
-        var hidden = Model.Encode(Rows(plan.Inputs, positions).view(batch, time, Model.Dimension)).reshape(-1, Model.Dimension); // [B*T, d]
-        var targets = Ids(plan.Targets, positions);
+        var hidden = Model.Encode(rows.narrow(0, 0, positions).view(batch, time, Model.Dimension)).reshape(-1, Model.Dimension); // [B*T, d]
+        var targets = allIds.narrow(0, positions, positions);
         Tensor task;
         if (lmNegatives > 0)
         {
             var targetCorrection = new float[positions];
             for (int n = 0; n < positions; n++)
-                targetCorrection[n] = lmSampler.LogExpectedCount(rowIds[plan.Targets + n], lmNegatives);
+                targetCorrection[n] = lmSampler.LogExpectedCount(rowIds[positions + n], lmNegatives);
             var negativeCorrection = sampled.Select(id => lmSampler.LogExpectedCount(id, lmNegatives)).ToArray();
-            task = NextTokenLoss.Sampled(hidden, Rows(plan.Targets, positions), Rows(plan.LmNegatives, sampled.Length), targets,
-                Ids(plan.LmNegatives, sampled.Length), torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
+            task = NextTokenLoss.Sampled(hidden, rows.narrow(0, positions, positions), rows.narrow(0, 2 * positions, sampled.Length), targets,
+                allIds.narrow(0, 2 * positions, sampled.Length), torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
         }
         else
         {
@@ -209,18 +220,15 @@ internal sealed class CoherenceTrainer : IDisposable
         Tensor? alignment = null, uniformity = null;
         if (anchors.Length > 0)
         {
-            var anchorRows = Rows(plan.Anchors, anchors.Length);
-            if (weight > 0)
+            var unit = nn.functional.normalize(rows.narrow(0, lmRows, coherenceRows), p: 2, dim: 1);
+            if (alignmentBatch is not null)
             {
-                alignment = CoherenceAlignmentLoss.Compute(anchorRows, Rows(plan.Neighbors, plan.NeighborCount),
-                    Rows(plan.AlignmentNegatives, alignmentNegatives.Length), Ids(plan.Anchors, anchors.Length),
-                    Ids(plan.Neighbors, plan.NeighborCount).view(anchors.Length, k), probabilities!.to(_device),
-                    Ids(plan.AlignmentNegatives, alignmentNegatives.Length), _options.Temperature);
+                alignment = CoherenceAlignmentLoss.Compute(unit, alignmentBatch, _options.Temperature);
                 loss = loss + weight * alignment;
             }
             if (_options.UniformityWeight > 0)
             {
-                uniformity = UniformityLoss.Compute(anchorRows);
+                uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors.Length));
                 loss = loss + _options.UniformityWeight * uniformity;
             }
         }
@@ -245,18 +253,6 @@ internal sealed class CoherenceTrainer : IDisposable
         return readLosses
             ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
             : new StepLosses(total, double.NaN, double.NaN, double.NaN);
-    }
-
-    /// <summary>Where each group of rows sits in a step's single gather.</summary>
-    private readonly record struct RowPlan(int InputCount, int TargetCount, int LmNegativeCount, int AnchorCount, int NeighborCount, int AlignmentNegativeCount)
-    {
-        public int Inputs => 0;
-        public int Targets => InputCount;
-        public int LmNegatives => Targets + TargetCount;
-        public int Anchors => LmNegatives + LmNegativeCount;
-        public int Neighbors => Anchors + AnchorCount;
-        public int AlignmentNegatives => Neighbors + NeighborCount;
-        public int Total => AlignmentNegatives + AlignmentNegativeCount;
     }
 
     /// <summary>Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length.</summary>

@@ -17,14 +17,21 @@ internal static class UniformityLoss
     public static Tensor Compute(Tensor vectors, double t = DefaultT)
     {
         using var scope = NewDisposeScope();
-        var x = nn.functional.normalize(vectors, p: 2, dim: 1);
-        // |x_i - x_j|² = 2 - 2 x_i·x_j for unit vectors. The matrix is symmetric, so the mean over the
-        // off-diagonal entries equals the mean over distinct pairs; the diagonal is masked out with -inf.
-        long n = x.shape[0];
-        var squared = (2 - 2 * x.matmul(x.t())).clamp_min(0);
-        var diagonal = torch.eye(n, dtype: ScalarType.Bool, device: x.device);
-        var exponents = (squared * -t).masked_fill(diagonal, double.NegativeInfinity);
-        var loss = torch.logsumexp(exponents.flatten(), 0) - Math.Log((double)n * (n - 1));
+        return FromUnitVectors(nn.functional.normalize(vectors, p: 2, dim: 1), t).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss for vectors that are already L2-normalised.</summary>
+    /// <param name="unit">[N, d] unit vectors, N &gt;= 2.</param>
+    /// <param name="t">Scale t of the Gaussian potential.</param>
+    public static Tensor FromUnitVectors(Tensor unit, double t = DefaultT)
+    {
+        using var scope = NewDisposeScope();
+        // |x_i - x_j|² = 2 - 2 x_i·x_j for unit vectors, so every term lies in [e^(-4t), 1]: no overflow, no
+        // log-sum-exp needed. The matrix is symmetric, so the mean over off-diagonal entries is the mean over
+        // distinct pairs; the n diagonal terms are exactly exp(0) = 1 and are subtracted.
+        long n = unit.shape[0];
+        var squared = (2 - 2 * unit.matmul(unit.t())).clamp_min(0);
+        var loss = ((squared * -t).exp().sum() - n).log() - Math.Log((double)n * (n - 1));
         return loss.MoveToOuterDisposeScope();
     }
 }

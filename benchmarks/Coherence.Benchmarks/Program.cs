@@ -62,6 +62,29 @@ internal static class Program
         Console.WriteLine($"Load average before (1/5/15 min): {loadBefore}");
         Console.WriteLine();
 
+        if (arguments.Mode == "paired")
+        {
+            var table = new TextTable("layers", "vocabulary", "steps", "baseline s/step", "SCA s/step", "SCA/baseline", "baseline tok/s", "SCA tok/s");
+            var paired = new List<PairedTiming.Result>();
+            foreach (var (layers, maxVocabulary) in new[] { (0, 30_000), (2, 30_000) })
+            {
+                var r = PairedTiming.Run(arguments.CorpusPath, layers, arguments.Steps, Seed, maxVocabulary);
+                paired.Add(r);
+                table.Add(r.Layers.ToString(CultureInfo.InvariantCulture), r.VocabularySize.ToString("N0", CultureInfo.InvariantCulture),
+                    r.Steps.ToString(CultureInfo.InvariantCulture), r.BaselineMedianSeconds.ToString("F4", CultureInfo.InvariantCulture),
+                    r.ScaMedianSeconds.ToString("F4", CultureInfo.InvariantCulture), r.Ratio.ToString("F3", CultureInfo.InvariantCulture),
+                    r.BaselineTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture), r.ScaTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+            }
+            Console.WriteLine($"Paired timing (one process, baseline and SCA steps in turn; medians after 5 warm-up steps); target SCA/baseline <= {OverheadTarget:F2}");
+            table.Print();
+            Console.WriteLine($"Load average after (1/5/15 min): {LoadAverage()}");
+            string pairedPath = Path.Combine(Path.GetFullPath(arguments.OutDirectory), "paired.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(pairedPath)!);
+            File.WriteAllText(pairedPath + ".tmp", JsonSerializer.Serialize(new { loadBefore, paired }, Json));
+            File.Move(pairedPath + ".tmp", pairedPath, overwrite: true);
+            return 0;
+        }
+
         TrainingResults? training = null;
         CountingResults? counting = null;
         if (arguments.Mode is "training" or "all")
@@ -435,7 +458,7 @@ internal static class Program
 internal sealed record Arguments
 {
     public const string Usage =
-        "usage: Coherence.Benchmarks [training|counting|all] [--steps N] [--repeats N] [--corpus PATH] [--out DIR]";
+        "usage: Coherence.Benchmarks [training|counting|all|paired] [--steps N] [--repeats N] [--corpus PATH] [--out DIR]";
 
     public string Mode { get; init; } = "all";
     public int Steps { get; init; } = 60;
@@ -455,7 +478,7 @@ internal sealed record Arguments
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i])
             {
-                case "training" or "counting" or "all":
+                case "training" or "counting" or "all" or "paired":
                     mode = args[i];
                     break;
                 case "--steps":
@@ -487,7 +510,7 @@ internal sealed record Arguments
         }
         if (steps < 8)
             throw new ArgumentException("--steps must be at least 8 (the first 5 steps and the last are excluded from timing).");
-        if (steps > 200)
+        if (steps > 200 && mode != "paired")
             throw new ArgumentException("--steps must be at most 200 (progress is logged every step only up to 200 steps).");
         string root = Program.RepositoryRoot();
         corpus = Path.GetFullPath(corpus ?? Path.Combine(root, "data", "sample", "corpus.txt"));

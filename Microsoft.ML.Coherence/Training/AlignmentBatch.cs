@@ -1,0 +1,94 @@
+namespace Microsoft.ML.Coherence.Training;
+
+/// <summary>
+/// One step's alignment work, prepared on the CPU in plain arrays: the anchors, their K statistical
+/// neighbours and target probabilities (padding id 0, P = 0), the shared negatives, the additive
+/// logit mask and the constant sum P log P. Everything that does not depend on the weights is done
+/// here, so the differentiable part is a handful of tensor ops.
+/// </summary>
+internal sealed class AlignmentBatch
+{
+    /// <summary>Logit given to masked entries; finite so that 0 · log Q stays 0 rather than NaN.</summary>
+    public const float MaskedLogit = -1e9f;
+
+    public AlignmentBatch(long[] anchors, long[] neighbors, float[] probabilities, long[] negatives, int k)
+    {
+        Anchors = anchors;
+        Neighbors = neighbors;
+        Probabilities = probabilities;
+        Negatives = negatives;
+        K = k;
+    }
+
+    public long[] Anchors { get; }
+    /// <summary>[A·K], row-major by anchor.</summary>
+    public long[] Neighbors { get; }
+    /// <summary>[A·K] target P_i(j); padding 0.</summary>
+    public float[] Probabilities { get; }
+    public long[] Negatives { get; }
+    public int K { get; }
+
+    /// <summary>All rows to gather, in order: anchors, neighbours, negatives.</summary>
+    public IEnumerable<long> RowIds => Anchors.Concat(Neighbors).Concat(Negatives);
+
+    public int RowCount => Anchors.Length + Neighbors.Length + Negatives.Length;
+
+    public static AlignmentBatch Create(long[] anchors, StatisticalField field, long[] negatives)
+    {
+        int k = field.NeighborCount;
+        var neighbors = new long[anchors.Length * k];
+        var probabilities = new float[anchors.Length * k];
+        for (int a = 0; a < anchors.Length; a++)
+        {
+            // GetNeighbors returns the kept neighbours only; the rest of the row stays padding (id 0, P = 0).
+            var ids = field.GetNeighbors((int)anchors[a]);
+            var p = field.GetProbabilities((int)anchors[a]);
+            for (int j = 0; j < ids.Length && j < k; j++)
+            {
+                neighbors[a * k + j] = ids[j];
+                probabilities[a * k + j] = p[j];
+            }
+        }
+        return new AlignmentBatch(anchors, neighbors, probabilities, negatives, k);
+    }
+
+    /// <summary>
+    /// Additive mask [A, K + M]: padding neighbours, and negatives that are the anchor itself or one of its
+    /// neighbours (not negatives for that anchor), get <see cref="MaskedLogit"/>; everything else 0.
+    /// </summary>
+    public float[] LogitMask()
+    {
+        int a = Anchors.Length, m = Negatives.Length, width = K + m;
+        var mask = new float[a * width];
+        for (int i = 0; i < a; i++)
+        {
+            for (int j = 0; j < K; j++)
+            {
+                if (Probabilities[i * K + j] <= 0)
+                    mask[i * width + j] = MaskedLogit;
+            }
+            for (int n = 0; n < m; n++)
+            {
+                long negative = Negatives[n];
+                bool excluded = negative == Anchors[i];
+                for (int j = 0; j < K && !excluded; j++)
+                    excluded = Probabilities[i * K + j] > 0 && Neighbors[i * K + j] == negative;
+                if (excluded)
+                    mask[i * width + K + n] = MaskedLogit;
+            }
+        }
+        return mask;
+    }
+
+    /// <summary>mean_i sum_j P_i(j) log P_i(j): the constant part of KL(P || Q), which has no gradient.</summary>
+    public double MeanNegativeEntropy()
+    {
+        double sum = 0;
+        foreach (float p in Probabilities)
+        {
+            if (p > 0)
+                sum += p * Math.Log(p);
+        }
+        return Anchors.Length == 0 ? 0 : sum / Anchors.Length;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Coherence;
+using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Coherence.Training;
+
+namespace Coherence.Benchmarks;
+
+/// <summary>
+/// Time per step of baseline and SCA measured in one process, step by step in turn (baseline step s,
+/// SCA step s, baseline step s+1, ...), so a change of machine load hits both alike. Reports the
+/// medians and their ratio; on a shared 2-core machine this is far steadier than separate runs.
+/// </summary>
+internal static class PairedTiming
+{
+    public sealed record Result(int Layers, int VocabularySize, int Steps, double BaselineMedianSeconds, double ScaMedianSeconds,
+        double Ratio, double BaselineTokensPerSecond, double ScaTokensPerSecond);
+
+    public static Result Run(string corpusPath, int layers, int steps, int seed, int maxVocabulary)
+    {
+        var ml = new MLContext(seed: seed);
+        var documents = new CoherenceTokenizer(ml).Tokenize(File.ReadLines(corpusPath)).ToList();
+        var sca = Options(layers, steps, seed, maxVocabulary);
+        var baseline = Options(layers, steps, seed, maxVocabulary);
+        baseline.CoherenceWeight = 0;
+        baseline.UniformityWeight = 0;
+        var prepared = PreparedCorpus.Prepare(() => documents, sca, seed);
+        var frequencies = prepared.Vocabulary.Frequencies;
+        var lmSampler = new UnigramSampler(frequencies, sca.ContextSmoothing, includeUnknown: true);
+        var negativeSampler = new UnigramSampler(frequencies, sca.ContextSmoothing, includeUnknown: false);
+
+        using var baselineTrainer = new CoherenceTrainer(baseline, prepared.Vocabulary.Count, TorchSharp.torch.CPU, seed);
+        using var scaTrainer = new CoherenceTrainer(sca, prepared.Vocabulary.Count, TorchSharp.torch.CPU, seed);
+        var baselineTimes = new List<double>();
+        var scaTimes = new List<double>();
+        var clock = new Stopwatch();
+        for (int step = 1; step <= steps; step++)
+        {
+            clock.Restart();
+            baselineTrainer.RunStep(step, prepared.Train, lmSampler, null, prepared.Field);
+            baselineTimes.Add(clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            scaTrainer.RunStep(step, prepared.Train, lmSampler, negativeSampler, prepared.Field);
+            scaTimes.Add(clock.Elapsed.TotalSeconds);
+        }
+        // Drop the first five steps of each (allocator and thread-pool warm-up).
+        double b = Median(baselineTimes.Skip(5)), s = Median(scaTimes.Skip(5));
+        double tokens = sca.BatchSize * Math.Min(sca.ContextLength, prepared.Train.TokenCount - 1);
+        return new Result(layers, prepared.Vocabulary.Count, steps, b, s, s / b, tokens / b, tokens / s);
+    }
+
+    private static CoherenceEmbeddingOptions Options(int layers, int steps, int seed, int maxVocabulary) => new()
+    {
+        EmbeddingDimension = 64,
+        Layers = layers,
+        Heads = 4,
+        ContextLength = 64,
+        BatchSize = 32,
+        Steps = steps,
+        EvaluationInterval = 0,
+        MaxVocabularySize = maxVocabulary,
+        MinCount = 1,
+        HeldOutFraction = 0.05f,
+        Seed = seed,
+        Device = "cpu",
+    };
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
+    }
+}
