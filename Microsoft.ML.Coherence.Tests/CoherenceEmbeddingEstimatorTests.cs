@@ -182,4 +182,96 @@ public sealed class CoherenceEmbeddingEstimatorTests
             Directory.Delete(directory, true);
         }
     }
+
+    [TestMethod]
+    public void SavedModelScoresInAProcessWithoutTorchSharpAndGivesTheSameOutputs()
+    {
+        string directory = Directory.CreateTempSubdirectory("coherence-process").FullName;
+        try
+        {
+            var train = Ml.Data.LoadFromEnumerable(Train);
+            var head = Ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(Ml.MulticlassClassification.Trainers.SdcaMaximumEntropy())
+                .Append(Ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
+                .Fit(Fitted.Value.Transform(train));
+            var model = new TransformerChain<ITransformer>(Fitted.Value, head);
+            string zip = Path.Combine(directory, "model.zip"), texts = Path.Combine(directory, "texts.txt"), output = Path.Combine(directory, "out.tsv");
+            Ml.Model.Save(model, train.Schema, zip);
+            var rows = Test.Take(50).ToList();
+            File.WriteAllLines(texts, rows.Select(r => r.Text.Replace('\n', ' ')));
+
+            // The checker is built next to the tests (same configuration) and references only ML.NET and ONNX Runtime.
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string checker = Path.Combine(SampleData.RepositoryRoot, "tools", "Coherence.ModelLoadCheck", "bin", testBin.Parent!.Name, testBin.Name, "Coherence.ModelLoadCheck.dll");
+            Assert.IsTrue(File.Exists(checker), checker);
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { checker, zip, texts, output, "Features" })
+                start.ArgumentList.Add(argument);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.AreEqual(0, process.ExitCode, stdout + stderr);
+            StringAssert.Contains(stdout, "without TorchSharp or Microsoft.ML.Coherence");
+
+            var expected = model.Transform(Ml.Data.LoadFromEnumerable(rows.Select(r => new SampleData.Row { Text = r.Text.Replace('\n', ' ') })));
+            var expectedFeatures = expected.GetColumn<float[]>("Features").ToArray();
+            var expectedLabels = expected.GetColumn<string>("PredictedLabel").ToArray();
+            var lines = File.ReadAllLines(output);
+            Assert.AreEqual(rows.Count, lines.Length);
+            for (int r = 0; r < lines.Length; r++)
+            {
+                var parts = lines[r].Split('\t');
+                var values = parts[0].Split(' ').Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                for (int k = 0; k < values.Length; k++)
+                    Assert.AreEqual(expectedFeatures[r][k], values[k], 1e-5f);
+                Assert.AreEqual(expectedLabels[r], parts[1]);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
+
+    [TestMethod]
+    public void PretrainedStageIsReusedInTwoPipelinesAndSavedWithEach()
+    {
+        var pretrained = Fitted.Value.Model;
+        using var spamStage = CoherenceEmbeddingTransformer.FromModel(Ml, pretrained, "Embedding", "Text");
+        using var wordnetStage = CoherenceEmbeddingTransformer.FromModel(Ml, pretrained, "Vector", "Gloss");
+        var glosses = SampleData.Read("data/sample/wordnet/train.tsv", 300).Select(r => new GlossRow { Label = r.Label, Gloss = r.Text }).ToList();
+
+        var spam = Ml.Data.LoadFromEnumerable(Train);
+        var spamModel = new TransformerChain<ITransformer>(spamStage,
+            Ml.Transforms.Conversion.MapValueToKey("Label").Append(Ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(featureColumnName: "Embedding"))
+                .Fit(spamStage.Transform(spam)));
+        var wordnet = Ml.Data.LoadFromEnumerable(glosses);
+        var wordnetModel = new TransformerChain<ITransformer>(wordnetStage,
+            Ml.Transforms.Conversion.MapValueToKey("Label").Append(Ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(featureColumnName: "Vector"))
+                .Fit(wordnetStage.Transform(wordnet)));
+
+        // Same embeddings in both: the same text gives the same vector whatever the column names.
+        var probe = new[] { new GlossRow { Gloss = Train[0].Text } };
+        var viaWordnet = wordnetStage.Transform(Ml.Data.LoadFromEnumerable(probe)).GetColumn<float[]>("Vector").Single();
+        var viaSpam = spamStage.Transform(Ml.Data.LoadFromEnumerable(new[] { Train[0] })).GetColumn<float[]>("Embedding").Single();
+        CollectionAssert.AreEqual(viaSpam, viaWordnet);
+
+        foreach (var (model, data, column) in new (ITransformer, IDataView, string)[] { (spamModel, spam, "Embedding"), (wordnetModel, wordnet, "Vector") })
+        {
+            using var stream = new MemoryStream();
+            Ml.Model.Save(model, data.Schema, stream);
+            stream.Position = 0;
+            var loaded = new MLContext(seed: 5).Model.Load(stream, out _);
+            var before = model.Transform(data).GetColumn<float[]>(column).Take(20).ToArray();
+            var after = loaded.Transform(data).GetColumn<float[]>(column).Take(20).ToArray();
+            for (int r = 0; r < before.Length; r++)
+                CollectionAssert.AreEqual(before[r], after[r]);
+        }
+    }
+
+    private sealed class GlossRow
+    {
+        public string Label { get; set; } = "";
+        public string Gloss { get; set; } = "";
+    }
 }
