@@ -62,6 +62,28 @@ internal static class Program
         Console.WriteLine($"Load average before (1/5/15 min): {loadBefore}");
         Console.WriteLine();
 
+        if (arguments.Mode == "scoring")
+        {
+            var table = new TextTable("layers", "rows", "coherence rows/s", "FeaturizeText rows/s", "coherence/FeaturizeText");
+            var scoring = new List<ScoringThroughput.Result>();
+            foreach (int layers in new[] { 0, 2 })
+            {
+                var r = ScoringThroughput.Run(arguments.CorpusPath, layers, rows: 20_000, repeats: Math.Max(3, arguments.Repeats), Seed);
+                scoring.Add(r);
+                table.Add(r.Layers.ToString(CultureInfo.InvariantCulture), r.Rows.ToString("N0", CultureInfo.InvariantCulture),
+                    r.CoherenceRowsPerSecond.ToString("N0", CultureInfo.InvariantCulture), r.FeaturizeTextRowsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
+                    r.Ratio.ToString("F2", CultureInfo.InvariantCulture));
+            }
+            Console.WriteLine("Scoring throughput of saved-and-reloaded models, same texts, same process (best of the repeats); target for static mode: >= 1.00");
+            table.Print();
+            Console.WriteLine($"Load average after (1/5/15 min): {LoadAverage()}");
+            string scoringPath = Path.Combine(Path.GetFullPath(arguments.OutDirectory), "scoring.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(scoringPath)!);
+            File.WriteAllText(scoringPath + ".tmp", JsonSerializer.Serialize(new { loadBefore, scoring }, Json));
+            File.Move(scoringPath + ".tmp", scoringPath, overwrite: true);
+            return 0;
+        }
+
         if (arguments.Mode == "paired")
         {
             var table = new TextTable("layers", "vocabulary", "steps", "baseline s/step", "SCA s/step", "SCA/baseline", "baseline tok/s", "SCA tok/s");
@@ -458,7 +480,7 @@ internal static class Program
 internal sealed record Arguments
 {
     public const string Usage =
-        "usage: Coherence.Benchmarks [training|counting|all|paired] [--steps N] [--repeats N] [--corpus PATH] [--out DIR]";
+        "usage: Coherence.Benchmarks [training|counting|all|paired|scoring] [--steps N] [--repeats N] [--corpus PATH] [--out DIR]";
 
     public string Mode { get; init; } = "all";
     public int Steps { get; init; } = 60;
@@ -478,7 +500,7 @@ internal sealed record Arguments
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i])
             {
-                case "training" or "counting" or "all" or "paired":
+                case "training" or "counting" or "all" or "paired" or "scoring":
                     mode = args[i];
                     break;
                 case "--steps":
