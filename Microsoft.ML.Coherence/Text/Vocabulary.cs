@@ -166,8 +166,7 @@ public sealed class Vocabulary
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(FormatMagic);
-        writer.Write(FormatVersion);
+        FormatHeader.Write(writer, FormatMagic, FormatVersion);
         writer.Write(_tokens.Length);
         for (var id = 0; id < _tokens.Length; id++)
         {
@@ -185,15 +184,7 @@ public sealed class Vocabulary
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         const string What = "Coherence vocabulary";
-        if (reader.ReadInt32() != FormatMagic)
-        {
-            CoherenceThrow.InvalidData(What, "the header is wrong.");
-        }
-        var version = reader.ReadInt32();
-        if (version != FormatVersion)
-        {
-            CoherenceThrow.InvalidData(What, $"format version {version} is not supported; this library reads version {FormatVersion}.");
-        }
+        FormatHeader.Read(reader, FormatMagic, FormatVersion, What);
         var count = reader.ReadInt32();
         if (count < 2)
         {

@@ -309,8 +309,7 @@ public sealed class CooccurrenceCounts
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(FormatMagic);
-        writer.Write(FormatVersion);
+        FormatHeader.Write(writer, FormatMagic, FormatVersion);
         writer.Write(VocabularySize);
         writer.Write(Window);
         writer.Write(TokensCounted);
@@ -348,15 +347,7 @@ public sealed class CooccurrenceCounts
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         const string What = "Coherence co-occurrence counts";
-        if (reader.ReadInt32() != FormatMagic)
-        {
-            CoherenceThrow.InvalidData(What, "the header is wrong.");
-        }
-        var version = reader.ReadInt32();
-        if (version != FormatVersion)
-        {
-            CoherenceThrow.InvalidData(What, $"format version {version} is not supported; this library reads version {FormatVersion}.");
-        }
+        FormatHeader.Read(reader, FormatMagic, FormatVersion, What);
         var vocabularySize = reader.ReadInt32();
         var window = reader.ReadInt32();
         if (vocabularySize < 2 || window < 1 || window > MaxWindow)

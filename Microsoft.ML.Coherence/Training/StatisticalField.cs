@@ -102,8 +102,7 @@ public sealed class StatisticalField
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        writer.Write(FormatMagic);
-        writer.Write(FormatVersion);
+        FormatHeader.Write(writer, FormatMagic, FormatVersion);
         writer.Write(VocabularySize);
         writer.Write(NeighborCount);
         writer.Write(Smoothing);
@@ -128,15 +127,7 @@ public sealed class StatisticalField
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         const string What = "Coherence statistical field";
-        if (reader.ReadInt32() != FormatMagic)
-        {
-            CoherenceThrow.InvalidData(What, "the header is wrong.");
-        }
-        var version = reader.ReadInt32();
-        if (version != FormatVersion)
-        {
-            CoherenceThrow.InvalidData(What, $"format version {version} is not supported; this library reads version {FormatVersion}.");
-        }
+        FormatHeader.Read(reader, FormatMagic, FormatVersion, What);
         var size = reader.ReadInt32();
         var neighborCount = reader.ReadInt32();
         var smoothing = reader.ReadDouble();
