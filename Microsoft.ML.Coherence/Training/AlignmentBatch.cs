@@ -60,21 +60,27 @@ internal sealed class AlignmentBatch
     {
         int a = Anchors.Length, m = Negatives.Length, width = K + m;
         var mask = new float[a * width];
+        // Where each negative id sits (an id may be drawn more than once), so each anchor checks its
+        // K neighbours against the negatives in O(K) rather than O(K·M).
+        var slots = new Dictionary<long, List<int>>();
+        for (int n = 0; n < m; n++)
+        {
+            if (!slots.TryGetValue(Negatives[n], out var list))
+                slots[Negatives[n]] = list = [];
+            list.Add(n);
+        }
         for (int i = 0; i < a; i++)
         {
+            if (slots.TryGetValue(Anchors[i], out var self))
+                foreach (int n in self)
+                    mask[i * width + K + n] = MaskedLogit;
             for (int j = 0; j < K; j++)
             {
                 if (Probabilities[i * K + j] <= 0)
                     mask[i * width + j] = MaskedLogit;
-            }
-            for (int n = 0; n < m; n++)
-            {
-                long negative = Negatives[n];
-                bool excluded = negative == Anchors[i];
-                for (int j = 0; j < K && !excluded; j++)
-                    excluded = Probabilities[i * K + j] > 0 && Neighbors[i * K + j] == negative;
-                if (excluded)
-                    mask[i * width + K + n] = MaskedLogit;
+                else if (slots.TryGetValue(Neighbors[i * K + j], out var hits))
+                    foreach (int n in hits)
+                        mask[i * width + K + n] = MaskedLogit;
             }
         }
         return mask;
