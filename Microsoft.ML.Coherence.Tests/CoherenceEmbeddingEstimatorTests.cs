@@ -90,6 +90,7 @@ public sealed class CoherenceEmbeddingEstimatorTests
         var test = ml.Data.LoadFromEnumerable(Test);
         var pipeline = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", SmallOptions())
             .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+            .AppendCacheCheckpoint(ml)
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy())
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
         var model = pipeline.Fit(train);
@@ -141,6 +142,7 @@ public sealed class CoherenceEmbeddingEstimatorTests
         var test = Fitted.Value.Transform(Ml.Data.LoadFromEnumerable(Test));
         var trainer = Ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(Ml.Transforms.NormalizeMinMax("Features"))
+            .AppendCacheCheckpoint(Ml)
             .Append(Ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
         var metrics = Ml.MulticlassClassification.Evaluate(trainer.Fit(train).Transform(test));
         double majority = Test.GroupBy(r => r.Label).Max(g => g.Count()) / (double)Test.Count;

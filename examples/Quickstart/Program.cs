@@ -33,7 +33,9 @@ foreach (var (name, trainer) in trainers)
     {
         // The coherence stage is fitted once and reused; FeaturizeText is fitted with the pipeline.
         var head = featureName == "FeaturizeText" ? featurizer : (IEstimator<ITransformer>)new FittedStage(stage);
-        var pipeline = head.Append(ml.Transforms.Conversion.MapValueToKey("Label")).Append(ml.Transforms.NormalizeMinMax("Features")).Append(trainer);
+        // Cache the features: the trainers make several passes, and each pass would otherwise score the text again.
+        var pipeline = head.Append(ml.Transforms.Conversion.MapValueToKey("Label")).Append(ml.Transforms.NormalizeMinMax("Features"))
+            .AppendCacheCheckpoint(ml).Append(trainer);
         var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(test));
         Console.WriteLine($"{featureName,-22} {name,-22} {metrics.MicroAccuracy,9:P1} {metrics.MacroAccuracy,9:P1}");
     }
@@ -49,7 +51,7 @@ Console.WriteLine($"  effective rank {EmbeddingMetrics.EffectiveRank(matrix.With
 Console.WriteLine($"  cost: {report.SecondsPerStep * 1000:F0} ms/step, {report.TokensPerSecond:N0} tokens/s, peak working set {report.PeakMemoryMB:N0} MB");
 
 // Save the stage with a classifier, reload in a fresh MLContext, and check the predictions agree.
-var classifier = new FittedStage(stage).Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+var classifier = new FittedStage(stage).Append(ml.Transforms.Conversion.MapValueToKey("Label")).AppendCacheCheckpoint(ml)
     .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy()).Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 var model = classifier.Fit(train);
 string path = Path.Combine(Path.GetTempPath(), "coherence-quickstart-model.zip");
