@@ -135,6 +135,25 @@ internal sealed class CoherenceTrainer : IDisposable
 
     private readonly record struct StepLosses(double Total, double Task, double Alignment, double Uniformity);
 
+    /// <summary>The distinct ids in first-seen order, and for each input position the slot of its id.</summary>
+    private static (long[] Distinct, long[] Slots) Distinct(long[] ids)
+    {
+        var slotOf = new Dictionary<long, long>(Math.Min(ids.Length, 1 << 14));
+        var distinct = new List<long>();
+        var slots = new long[ids.Length];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (!slotOf.TryGetValue(ids[i], out long slot))
+            {
+                slot = distinct.Count;
+                slotOf[ids[i]] = slot;
+                distinct.Add(ids[i]);
+            }
+            slots[i] = slot;
+        }
+        return (distinct.ToArray(), slots);
+    }
+
     /// <summary>
     /// For benchmarks: one optimiser step exactly as the loop runs it (schedule, coherence ramp, one dispose
     /// scope), without logging, evaluation or checkpoints, so two variants can be timed step by step in turn.
@@ -197,7 +216,13 @@ internal sealed class CoherenceTrainer : IDisposable
             anchors.CopyTo(rowIds, lmRows);
         var allIds = torch.tensor(rowIds).to(_device);
         var embedding = Model.Embedding;
-        var rows = embedding.index_select(0, allIds);                                   // [R, d]
+        // Rows repeat a lot (frequent words; neighbours shared by many anchors): gather each distinct row
+        // once into a small table [U, d] and expand from it. The expansion's backward accumulates into the
+        // small table, and only U rows reach the dense [V, d] gradient.
+        var (distinct, slots) = Distinct(rowIds);
+        var table = embedding.index_select(0, torch.tensor(distinct).to(_device));     // [U, d]
+        var slotTensor = torch.tensor(slots).to(_device);
+        var rows = table.index_select(0, slotTensor.narrow(0, 0, lmRows));               // [LM rows, d]
 
         var hidden = Model.Encode(rows.narrow(0, 0, positions).view(batch, time, Model.Dimension)).reshape(-1, Model.Dimension); // [B*T, d]
         var targets = allIds.narrow(0, positions, positions);
@@ -220,7 +245,8 @@ internal sealed class CoherenceTrainer : IDisposable
         Tensor? alignment = null, uniformity = null;
         if (anchors.Length > 0)
         {
-            var unit = nn.functional.normalize(rows.narrow(0, lmRows, coherenceRows), p: 2, dim: 1);
+            // Normalise the distinct rows once, then expand to the coherence rows.
+            var unit = nn.functional.normalize(table, p: 2, dim: 1).index_select(0, slotTensor.narrow(0, lmRows, coherenceRows));
             if (alignmentBatch is not null)
             {
                 alignment = CoherenceAlignmentLoss.Compute(unit, alignmentBatch, _options.Temperature);
