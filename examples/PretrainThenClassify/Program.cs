@@ -39,6 +39,7 @@ foreach (string task in new[] { "spam", "wordnet" })
             : ml.Transforms.Text.FeaturizeText("Features", "Text");
         var pipeline = featurizer.Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             .Append(ml.Transforms.NormalizeMinMax("Features"))
+            .AppendCacheCheckpoint(ml) // the trainer passes over the data many times: featurize once
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy())
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
         var model = pipeline.Fit(train);

@@ -47,13 +47,13 @@ foreach (var (featureName, featurizer) in featurizers)
     {
         clock.Restart();
         var pipeline = featurizer().Append(ml.Transforms.Conversion.MapValueToKey("Label"))
-            .Append(ml.Transforms.NormalizeMinMax("Features")).Append(trainer());
+            .Append(ml.Transforms.NormalizeMinMax("Features")).AppendCacheCheckpoint(ml).Append(trainer());
         var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(test));
         Console.WriteLine($"{featureName,-22} {trainerName,-22} {metrics.MicroAccuracy,9:P1} {metrics.MacroAccuracy,9:P1} {metrics.LogLoss,9:F3} {clock.Elapsed.TotalSeconds,8:F1}");
     }
 }
 Console.WriteLine();
-Console.WriteLine($"Feature length: coherence embeddings {stage.GetOutputSchema(train.Schema)["Features"].Type.GetValueCount()}, " +
+Console.WriteLine($"Feature length: coherence embeddings {((VectorDataViewType)stage.GetOutputSchema(train.Schema)["Features"].Type).Size}, " +
                   "FeaturizeText tens of thousands of sparse n-gram counts.");
 return 0;
 
