@@ -17,6 +17,7 @@ var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 16, Steps = 5
 var pipeline = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options)
     .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
     .Append(ml.Transforms.NormalizeMinMax("Features"))
+    .AppendCacheCheckpoint(ml)
     .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy())
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 var model = pipeline.Fit(train);
