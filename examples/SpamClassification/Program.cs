@@ -20,7 +20,7 @@ var train = ml.Data.LoadFromTextFile<Row>(Path.Combine(dir, "train.tsv"), separa
 var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(dir, "test.tsv"), separatorChar: '\t', allowQuoting: false);
 Console.WriteLine($"SpamAssassin: {Count(ml, train):N0} training and {Count(ml, test):N0} test messages");
 
-var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 400, EvaluationInterval = 100, Seed = 1 };
+var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 300, EvaluationInterval = 100, Seed = 1 };
 var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
 estimator.Progress = new ConsoleProgress();
 Console.WriteLine($"Training coherence embeddings: {options.Steps} steps, d = {options.EmbeddingDimension}");
