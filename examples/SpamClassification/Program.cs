@@ -1,0 +1,91 @@
+// SpamClassification: coherence embeddings on the full SpamAssassin split (data/full/spam), two ML.NET
+// trainers on top, and FeaturizeText (n-grams) with the same trainers for comparison.
+// Needs the full data set: bash scripts/get-data.sh spam
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Coherence;
+using Microsoft.ML.Data;
+
+string root = FindRoot();
+string dir = Path.Combine(root, "data", "full", "spam");
+if (!File.Exists(Path.Combine(dir, "train.tsv")) || !File.Exists(Path.Combine(dir, "test.tsv")))
+{
+    Console.Error.WriteLine($"The full SpamAssassin data set is missing ({dir}). Get it with:");
+    Console.Error.WriteLine("  bash scripts/get-data.sh spam");
+    return 2;
+}
+
+var ml = new MLContext(seed: 1);
+var train = ml.Data.LoadFromTextFile<Row>(Path.Combine(dir, "train.tsv"), separatorChar: '\t', allowQuoting: false);
+var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(dir, "test.tsv"), separatorChar: '\t', allowQuoting: false);
+Console.WriteLine($"SpamAssassin: {Count(ml, train):N0} training and {Count(ml, test):N0} test messages");
+
+var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 300, EvaluationInterval = 100, Seed = 1 };
+var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
+estimator.Progress = new ConsoleProgress();
+Console.WriteLine($"Training coherence embeddings: {options.Steps} steps, d = {options.EmbeddingDimension}");
+var clock = Stopwatch.StartNew();
+using var stage = estimator.Fit(train);
+Console.WriteLine();
+Console.WriteLine($"  vocabulary {stage.Report.VocabularySize:N0}, held-out perplexity {stage.Report.InitialHeldOutPerplexity:F0} -> {stage.Report.FinalHeldOutPerplexity:F1}, {clock.Elapsed.TotalSeconds:F0} s");
+
+var trainers = new (string Name, Func<IEstimator<ITransformer>> Create)[]
+{
+    ("SdcaMaximumEntropy", () => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy()),
+    ("LbfgsMaximumEntropy", () => ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy()),
+};
+var featurizers = new (string Name, Func<IEstimator<ITransformer>> Create)[]
+{
+    ("coherence embeddings", () => new FittedStage(stage)), // fitted once above, reused by both trainers
+    ("FeaturizeText", () => ml.Transforms.Text.FeaturizeText("Features", "Text")),
+};
+Console.WriteLine();
+Console.WriteLine($"{"features",-22} {"trainer",-22} {"accuracy",9} {"macro-acc",9} {"log-loss",9} {"seconds",8}");
+foreach (var (featureName, featurizer) in featurizers)
+{
+    foreach (var (trainerName, trainer) in trainers)
+    {
+        clock.Restart();
+        var pipeline = featurizer().Append(ml.Transforms.Conversion.MapValueToKey("Label"))
+            .Append(ml.Transforms.NormalizeMinMax("Features")).AppendCacheCheckpoint(ml).Append(trainer());
+        var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(test));
+        Console.WriteLine($"{featureName,-22} {trainerName,-22} {metrics.MicroAccuracy,9:P1} {metrics.MacroAccuracy,9:P1} {metrics.LogLoss,9:F3} {clock.Elapsed.TotalSeconds,8:F1}");
+    }
+}
+Console.WriteLine();
+Console.WriteLine($"Feature length: coherence embeddings {((VectorDataViewType)stage.GetOutputSchema(train.Schema)["Features"].Type).Size}, " +
+                  "FeaturizeText tens of thousands of sparse n-gram counts.");
+return 0;
+
+static long Count(MLContext ml, IDataView data) => ml.Data.CreateEnumerable<Row>(data, reuseRowObject: true).LongCount();
+
+static string FindRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "Coherence.sln")))
+            return dir.FullName;
+    throw new DirectoryNotFoundException("Run the example from inside the repository (Coherence.sln not found).");
+}
+
+internal sealed class Row
+{
+    [LoadColumn(0)] public string Label { get; set; } = "";
+    [LoadColumn(1)] public string Text { get; set; } = "";
+}
+
+/// <summary>An already fitted transformer used as a pipeline head (fitting returns it unchanged).</summary>
+internal sealed class FittedStage(CoherenceEmbeddingTransformer stage) : IEstimator<ITransformer>
+{
+    public ITransformer Fit(IDataView input) => stage;
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        new CoherenceEmbeddingEstimator(new MLContext(), stage.OutputColumnName, stage.InputColumnName, stage.Report.Options).GetOutputSchema(inputSchema);
+}
+
+internal sealed class ConsoleProgress : IProgress<CoherenceTrainingProgress>
+{
+    public void Report(CoherenceTrainingProgress p)
+    {
+        int width = 30, done = (int)(width * (double)p.Step / p.TotalSteps);
+        Console.Write($"\r[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s {p.Remaining.TotalSeconds:F0}s left   ");
+    }
+}
