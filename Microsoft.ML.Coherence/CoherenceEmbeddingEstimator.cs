@@ -76,13 +76,19 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var found = inputSchema.Where(c => c.Name == InputColumnName).ToArray();
+        return OutputSchemaOf(inputSchema, InputColumnName, OutputColumnName);
+    }
+
+    /// <summary>The schema shape check and declaration shared with fitted stages used as estimators.</summary>
+    internal static SchemaShape OutputSchemaOf(SchemaShape inputSchema, string inputColumnName, string outputColumnName)
+    {
+        var found = inputSchema.Where(c => c.Name == inputColumnName).ToArray();
         if (found.Length == 0)
-            CoherenceThrow.ColumnNotFound(nameof(inputSchema), InputColumnName);
+            CoherenceThrow.ColumnNotFound(nameof(inputSchema), inputColumnName);
         var column = found[^1];
         if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
-            CoherenceThrow.SchemaMismatch(nameof(inputSchema), InputColumnName, "String", Describe(column));
-        var columns = inputSchema.Where(c => c.Name != OutputColumnName).Append(SchemaShapeColumns.FloatVector(OutputColumnName, FeatureLength));
+            CoherenceThrow.SchemaMismatch(nameof(inputSchema), inputColumnName, "String", Describe(column));
+        var columns = inputSchema.Where(c => c.Name != outputColumnName).Append(SchemaShapeColumns.FloatVector(outputColumnName));
         return new SchemaShape(columns);
     }
 

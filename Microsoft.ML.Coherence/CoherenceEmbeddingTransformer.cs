@@ -48,6 +48,25 @@ public sealed class CoherenceEmbeddingTransformer : ITransformer, IDisposable
         return Create(mlContext, model, outputColumnName, inputColumnName ?? outputColumnName, null);
     }
 
+    /// <summary>
+    /// This fitted stage as an estimator whose <c>Fit</c> returns it unchanged, to put a stage trained once
+    /// (for example on a large unlabelled corpus) at the head of other pipelines without training it again.
+    /// </summary>
+    public IEstimator<CoherenceEmbeddingTransformer> AsEstimator() => new FittedEstimator(this);
+
+    private sealed class FittedEstimator(CoherenceEmbeddingTransformer stage) : IEstimator<CoherenceEmbeddingTransformer>
+    {
+        public CoherenceEmbeddingTransformer Fit(IDataView input)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            CoherenceEmbeddingEstimator.ValidateInput(input.Schema, stage.InputColumnName);
+            return stage;
+        }
+
+        public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+            CoherenceEmbeddingEstimator.OutputSchemaOf(inputSchema, stage.InputColumnName, stage.OutputColumnName);
+    }
+
     /// <summary>The trained model: vocabulary, statistical field, embeddings and training report.</summary>
     public CoherenceEmbeddingModel Model { get; }
 

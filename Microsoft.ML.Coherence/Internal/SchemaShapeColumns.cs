@@ -13,9 +13,9 @@ internal static class SchemaShapeColumns
     private static readonly ConstructorInfo? Constructor = typeof(SchemaShape.Column).GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
         .FirstOrDefault(c => c.GetParameters().Length == 5 && c.GetParameters()[0].ParameterType == typeof(string));
 
-    public static SchemaShape.Column FloatVector(string name, int length)
+    /// <summary>A known-size vector of float (SchemaShape records that the size is known, not the size).</summary>
+    public static SchemaShape.Column FloatVector(string name)
     {
-        _ = length; // SchemaShape records only that the vector has a known size, not the size itself.
         if (Constructor is null)
             throw new InvalidOperationException("This ML.NET version's SchemaShape.Column has no (name, kind, type, isKey, annotations) constructor; Microsoft.ML.Coherence needs Microsoft.ML 5.0.x.");
         return (SchemaShape.Column)Constructor.Invoke([name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, null]);

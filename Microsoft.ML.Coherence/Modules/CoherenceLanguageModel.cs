@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -28,11 +29,11 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         ContextLength = contextLength;
         _staticContextSize = staticContextSize;
         // Small initial norms make every logit close to 0, so an untrained model's perplexity is about |V|.
-        embedding = nn.Parameter(torch.randn(vocabularySize, dimension) * 0.02f);
+        embedding = nn.Parameter(torch.randn(vocabularySize, dimension).Times(0.02));
         blocks = nn.ModuleList<CausalTransformerBlock>();
         if (layers > 0)
         {
-            positions = nn.Parameter(torch.randn(contextLength, dimension) * 0.02f);
+            positions = nn.Parameter(torch.randn(contextLength, dimension).Times(0.02));
             for (int i = 0; i < layers; i++)
                 blocks.Add(new CausalTransformerBlock(dimension, heads));
             final_norm = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
@@ -72,7 +73,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
             int c = _staticContextSize;
             var prefix = x.cumsum(1);
             var shifted = nn.functional.pad(prefix, [0, 0, c, 0])[.., ..(int)time, ..];
-            var counts = torch.arange(1, time + 1, device: x.device).clamp_max(c).to(x.dtype).view(1, time, 1);
+            var counts = ScalarArithmetic.Range(1, time + 1, x.device).AtMost(c).to(x.dtype).view(1, time, 1);
             h = (prefix - shifted) / counts;
         }
         else

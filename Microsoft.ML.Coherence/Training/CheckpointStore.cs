@@ -10,7 +10,7 @@ namespace Microsoft.ML.Coherence.Training;
 /// </summary>
 internal sealed class CheckpointStore
 {
-    private const string Magic = "COHERENCE-CHECKPOINT-1";
+    private const string Magic = "COHERENCE-CHECKPOINT-2";
     private const int Keep = 2;
     private readonly string _directory;
 
@@ -22,7 +22,7 @@ internal sealed class CheckpointStore
 
     public static string FileName(int step) => $"checkpoint-{step.ToString("D8", CultureInfo.InvariantCulture)}.bin";
 
-    public void Save(int step, CoherenceLanguageModel model, optim.Optimizer optimizer, string fingerprint)
+    public void Save(int step, CoherenceLanguageModel model, SafeAdamW optimizer, string fingerprint)
     {
         string path = Path.Combine(_directory, FileName(step));
         string temp = path + ".tmp";
@@ -33,14 +33,14 @@ internal sealed class CheckpointStore
             writer.Write(fingerprint);
             writer.Write(step);
             model.save(writer);
-            ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
+            optimizer.Save(writer);
         }
         File.Move(temp, path, overwrite: true);
         foreach (var old in List().SkipLast(Keep))
             File.Delete(old.Path);
     }
 
-    public bool TryLoadLatest(CoherenceLanguageModel model, optim.Optimizer optimizer, string fingerprint, out int step)
+    public bool TryLoadLatest(CoherenceLanguageModel model, SafeAdamW optimizer, string fingerprint, out int step)
     {
         step = 0;
         var latest = List().LastOrDefault();
@@ -57,7 +57,7 @@ internal sealed class CheckpointStore
                 "Use another CheckpointDirectory or set ResumeFromCheckpoint = false.");
         step = reader.ReadInt32();
         model.load(reader);
-        ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
+        optimizer.Load(reader);
         return true;
     }
 

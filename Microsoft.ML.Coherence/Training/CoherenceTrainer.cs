@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 using System.Diagnostics;
 using Microsoft.ML.Coherence.Modules;
 using TorchSharp;
@@ -20,7 +21,7 @@ internal sealed class CoherenceTrainer : IDisposable
     private readonly int _seed;
     private readonly Action<string>? _log;
     private readonly IProgress<CoherenceTrainingProgress>? _progress;
-    private readonly torch.optim.Optimizer _optimizer;
+    private readonly SafeAdamW _optimizer;
 
     public CoherenceTrainer(CoherenceEmbeddingOptions options, int vocabularySize, Device device, int seed,
         Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null)
@@ -34,7 +35,7 @@ internal sealed class CoherenceTrainer : IDisposable
         Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
             options.ContextLength, options.StaticContextSize);
         Model.to(device);
-        _optimizer = torch.optim.AdamW(Model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
+        _optimizer = new SafeAdamW(Model.parameters(), options.LearningRate, options.WeightDecay);
     }
 
     public CoherenceLanguageModel Model { get; }
@@ -80,8 +81,7 @@ internal sealed class CoherenceTrainer : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             double lr = LearningRateSchedule.LearningRate(step, steps, _options.LearningRate, _options.LearningRateWarmupFraction);
-            foreach (var group in _optimizer.ParamGroups)
-                group.LearningRate = lr;
+            _optimizer.LearningRate = lr;
             double weight = coherenceOn
                 ? LearningRateSchedule.CoherenceWeight(step, steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction)
                 : 0;
@@ -161,8 +161,7 @@ internal sealed class CoherenceTrainer : IDisposable
     internal void RunStep(int step, TokenCorpus train, UnigramSampler lmSampler, UnigramSampler? negativeSampler, StatisticalField field)
     {
         int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
-        foreach (var group in _optimizer.ParamGroups)
-            group.LearningRate = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
+        _optimizer.LearningRate = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
         double weight = _options.IsBaseline ? 0
             : LearningRateSchedule.CoherenceWeight(step, _options.Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
         using var scope = torch.NewDisposeScope();
@@ -250,16 +249,16 @@ internal sealed class CoherenceTrainer : IDisposable
             if (alignmentBatch is not null)
             {
                 alignment = CoherenceAlignmentLoss.Compute(unit, alignmentBatch, _options.Temperature);
-                loss = loss + weight * alignment;
+                loss = loss + alignment.Times(weight);
             }
             if (_options.UniformityWeight > 0)
             {
                 uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors.Length));
-                loss = loss + _options.UniformityWeight * uniformity;
+                loss = loss + uniformity.Times(_options.UniformityWeight);
             }
         }
         if (InjectNonFiniteLoss?.Invoke(step) == true)
-            loss = loss * float.NaN;
+            loss = loss.Times(double.NaN);
 
         loss.backward();
         double norm = _options.GradientClipNorm > 0
@@ -268,14 +267,14 @@ internal sealed class CoherenceTrainer : IDisposable
         double total = loss.item<float>(); // one sync per step: the finite guard needs it
         if (!double.IsFinite(total) || !double.IsFinite(norm))
         {
-            _optimizer.zero_grad();
+            _optimizer.ZeroGrad();
             throw new CoherenceTrainingException(
                 $"Training stopped at step {step}: the loss or a gradient became {(double.IsFinite(total) ? norm : total)}. " +
                 $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
                 $"or CoherenceWeight (now {_options.CoherenceWeight}), or raise Temperature (now {_options.Temperature}).", step);
         }
-        _optimizer.step();
-        _optimizer.zero_grad();
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
         return readLosses
             ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
             : new StepLosses(total, double.NaN, double.NaN, double.NaN);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,7 +54,7 @@ internal static class NextTokenLoss
                              - negativeLogExpectedCount.unsqueeze(0);                    // [N, M]
         // A sampled negative that is the target itself is not a negative ("accidental hit").
         var hits = targets.unsqueeze(1).eq(negatives.unsqueeze(0));
-        negativeLogits = negativeLogits.masked_fill(hits, -1e9);
+        negativeLogits = negativeLogits.FilledWhere(hits, -1e9);
         var logits = torch.cat([trueLogit, negativeLogits], 1);                          // [N, 1 + M]
         var loss = -nn.functional.log_softmax(logits, 1)[.., 0].mean();
         return loss.MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,8 +31,8 @@ internal static class UniformityLoss
         // log-sum-exp needed. The matrix is symmetric, so the mean over off-diagonal entries is the mean over
         // distinct pairs; the n diagonal terms are exactly exp(0) = 1 and are subtracted.
         long n = unit.shape[0];
-        var squared = (2 - 2 * unit.matmul(unit.t())).clamp_min(0);
-        var loss = ((squared * -t).exp().sum() - n).log() - Math.Log((double)n * (n - 1));
+        var squared = unit.matmul(unit.t()).Times(-2).Plus(2).AtLeast(0);
+        var loss = squared.Times(-t).exp().sum().Plus(-n).log().Plus(-Math.Log((double)n * (n - 1)));
         return loss.MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,59 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Coherence.Internal;
+
+/// <summary>
+/// Tensor-with-number operations that keep their <see cref="Scalar"/> alive. TorchSharp 0.107 turns a
+/// .NET number into a finalizable <see cref="Scalar"/> and passes only its handle to the native call, without
+/// GC.KeepAlive; the JIT may then collect the Scalar and its finalizer free the handle while libtorch still
+/// reads it (seen here: "Expected false to be true ... toFloat" from masked_fill at step 190 of a 300-step
+/// run, not reproducible on the next run). A <c>using</c> keeps each Scalar reachable until the call returns.
+/// Use these instead of <c>tensor * 2.0</c>-style operators and implicit Scalar arguments in library code.
+/// </summary>
+internal static class ScalarArithmetic
+{
+    public static Tensor Times(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.mul(scalar);
+    }
+
+    public static Tensor Plus(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.add(scalar);
+    }
+
+    public static Tensor DividedBy(this Tensor tensor, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.div(scalar);
+    }
+
+    public static Tensor FilledWhere(this Tensor tensor, Tensor mask, double value)
+    {
+        using var scalar = value.ToScalar();
+        return tensor.masked_fill(mask, scalar);
+    }
+
+    public static Tensor AtLeast(this Tensor tensor, double minimum)
+    {
+        using var scalar = minimum.ToScalar();
+        return tensor.clamp_min(scalar);
+    }
+
+    public static Tensor AtMost(this Tensor tensor, double maximum)
+    {
+        using var scalar = maximum.ToScalar();
+        return tensor.clamp_max(scalar);
+    }
+
+    /// <summary>torch.arange(start, stop) as int64 on <paramref name="device"/>.</summary>
+    public static Tensor Range(long start, long stop, Device device)
+    {
+        using var from = start.ToScalar();
+        using var to = stop.ToScalar();
+        return torch.arange(from, to, dtype: ScalarType.Int64, device: device);
+    }
+}
