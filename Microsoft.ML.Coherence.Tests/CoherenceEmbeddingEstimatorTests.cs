@@ -52,6 +52,19 @@ public sealed class CoherenceEmbeddingEstimatorTests
     }
 
     [TestMethod]
+    public void FittedStageAsEstimatorReturnsItselfAndChecksTheInput()
+    {
+        var data = Ml.Data.LoadFromEnumerable(Train.Take(5));
+        var estimator = Fitted.Value.AsEstimator();
+        Assert.AreSame(Fitted.Value, estimator.Fit(data));
+        var shape = estimator.GetOutputSchema(Shapes.Of(data.Schema));
+        Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Features").Kind);
+        var wrong = Ml.Data.LoadFromEnumerable(new[] { new { Body = "x" } });
+        var error = Assert.ThrowsExactly<ArgumentException>(() => estimator.Fit(wrong));
+        StringAssert.Contains(error.Message, "Could not find input column 'Text'");
+    }
+
+    [TestMethod]
     public void WrongInputFailsWithMessagesThatNameTheColumnAndTheFix()
     {
         var data = Ml.Data.LoadFromEnumerable(new[] { new { Number = 1f, Text = "a" } });

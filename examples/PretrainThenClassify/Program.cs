@@ -6,7 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Data;
 
-string root = FindRoot();
+string root = ExampleSupport.FindRoot();
 string sample = Path.Combine(root, "data", "sample");
 var ml = new MLContext(seed: 1);
 
@@ -35,7 +35,7 @@ foreach (string task in new[] { "spam", "wordnet" })
     foreach (bool usePretrained in new[] { true, false })
     {
         IEstimator<ITransformer> featurizer = usePretrained
-            ? new FittedStage(CoherenceEmbeddingTransformer.FromModel(ml, pretrained, "Features", "Text"))
+            ? CoherenceEmbeddingTransformer.FromModel(ml, pretrained, "Features", "Text").AsEstimator()
             : ml.Transforms.Text.FeaturizeText("Features", "Text");
         var pipeline = featurizer.Append(ml.Transforms.Conversion.MapValueToKey("Label"))
             .Append(ml.Transforms.NormalizeMinMax("Features"))
@@ -66,43 +66,12 @@ Console.WriteLine($"Reloaded the wordnet pipeline: {before.Zip(after).Count(p =>
 Directory.Delete(outDir, recursive: true);
 return before.SequenceEqual(after) ? 0 : 1;
 
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "Coherence.sln")))
-            return dir.FullName;
-    throw new DirectoryNotFoundException("Run the example from inside the repository (Coherence.sln not found).");
-}
 
 internal sealed class CorpusLine
 {
     [LoadColumn(0)] public string Text { get; set; } = "";
 }
 
-internal sealed class Row
-{
-    [LoadColumn(0)] public string Label { get; set; } = "";
-    [LoadColumn(1)] public string Text { get; set; } = "";
-}
 
-internal sealed class Prediction
-{
-    public string PredictedLabel { get; set; } = "";
-}
 
-/// <summary>An already fitted transformer used as a pipeline head (fitting returns it unchanged).</summary>
-internal sealed class FittedStage(CoherenceEmbeddingTransformer stage) : IEstimator<ITransformer>
-{
-    public ITransformer Fit(IDataView input) => stage;
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        new CoherenceEmbeddingEstimator(new MLContext(), stage.OutputColumnName, stage.InputColumnName, stage.Report.Options).GetOutputSchema(inputSchema);
-}
 
-internal sealed class ConsoleProgress : IProgress<CoherenceTrainingProgress>
-{
-    public void Report(CoherenceTrainingProgress p)
-    {
-        int width = 30, done = (int)(width * (double)p.Step / p.TotalSteps);
-        Console.Write($"\r[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s {p.Remaining.TotalSeconds:F0}s left   ");
-    }
-}

@@ -5,7 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Evaluation;
 
-string root = FindRoot();
+string root = ExampleSupport.FindRoot();
 var ml = new MLContext(seed: 1);
 var train = ml.Data.LoadFromTextFile<Row>(Path.Combine(root, "data/sample/spam/train.tsv"), separatorChar: '\t', allowQuoting: false);
 var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(root, "data/sample/spam/test.tsv"), separatorChar: '\t', allowQuoting: false);
@@ -32,7 +32,7 @@ foreach (var (name, trainer) in trainers)
              })
     {
         // The coherence stage is fitted once and reused; FeaturizeText is fitted with the pipeline.
-        var head = featureName == "FeaturizeText" ? featurizer : (IEstimator<ITransformer>)new FittedStage(stage);
+        var head = featureName == "FeaturizeText" ? featurizer : (IEstimator<ITransformer>)stage.AsEstimator();
         // Cache the features: the trainers make several passes, and each pass would otherwise score the text again.
         var pipeline = head.Append(ml.Transforms.Conversion.MapValueToKey("Label")).Append(ml.Transforms.NormalizeMinMax("Features"))
             .AppendCacheCheckpoint(ml).Append(trainer);
@@ -51,7 +51,7 @@ Console.WriteLine($"  effective rank {EmbeddingMetrics.EffectiveRank(matrix.With
 Console.WriteLine($"  cost: {report.SecondsPerStep * 1000:F0} ms/step, {report.TokensPerSecond:N0} tokens/s, peak working set {report.PeakMemoryMB:N0} MB");
 
 // Save the stage with a classifier, reload in a fresh MLContext, and check the predictions agree.
-var classifier = new FittedStage(stage).Append(ml.Transforms.Conversion.MapValueToKey("Label")).AppendCacheCheckpoint(ml)
+var classifier = stage.AsEstimator().Append(ml.Transforms.Conversion.MapValueToKey("Label")).AppendCacheCheckpoint(ml)
     .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy()).Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 var model = classifier.Fit(train);
 string path = Path.Combine(Path.GetTempPath(), "coherence-quickstart-model.zip");
@@ -64,38 +64,7 @@ Console.WriteLine($"Saved to {path} ({new FileInfo(path).Length / 1024:N0} KB), 
 File.Delete(path);
 return before.SequenceEqual(after) ? 0 : 1;
 
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "Coherence.sln")))
-            return dir.FullName;
-    throw new DirectoryNotFoundException("Run the quickstart from inside the repository (Coherence.sln not found).");
-}
 
-internal sealed class Row
-{
-    [Microsoft.ML.Data.LoadColumn(0)] public string Label { get; set; } = "";
-    [Microsoft.ML.Data.LoadColumn(1)] public string Text { get; set; } = "";
-}
 
-internal sealed class Prediction
-{
-    public string PredictedLabel { get; set; } = "";
-}
 
-/// <summary>An already fitted transformer used as a pipeline head (fitting returns it unchanged).</summary>
-internal sealed class FittedStage(CoherenceEmbeddingTransformer stage) : IEstimator<ITransformer>
-{
-    public ITransformer Fit(IDataView input) => stage;
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        new CoherenceEmbeddingEstimator(new MLContext(), stage.OutputColumnName, stage.InputColumnName, stage.Report.Options).GetOutputSchema(inputSchema);
-}
 
-internal sealed class ConsoleProgress : IProgress<CoherenceTrainingProgress>
-{
-    public void Report(CoherenceTrainingProgress p)
-    {
-        int width = 30, done = (int)(width * (double)p.Step / p.TotalSteps);
-        Console.Write($"\r[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s {p.Remaining.TotalSeconds:F0}s left   ");
-    }
-}

@@ -6,7 +6,7 @@ using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Data;
 
-string root = FindRoot();
+string root = ExampleSupport.FindRoot();
 string dir = Path.Combine(root, "data", "full", "spam");
 if (!File.Exists(Path.Combine(dir, "train.tsv")) || !File.Exists(Path.Combine(dir, "test.tsv")))
 {
@@ -36,7 +36,7 @@ var trainers = new (string Name, Func<IEstimator<ITransformer>> Create)[]
 };
 var featurizers = new (string Name, Func<IEstimator<ITransformer>> Create)[]
 {
-    ("coherence embeddings", () => new FittedStage(stage)), // fitted once above, reused by both trainers
+    ("coherence embeddings", () => stage.AsEstimator()), // fitted once above, reused by both trainers
     ("FeaturizeText", () => ml.Transforms.Text.FeaturizeText("Features", "Text")),
 };
 Console.WriteLine();
@@ -59,33 +59,6 @@ return 0;
 
 static long Count(MLContext ml, IDataView data) => ml.Data.CreateEnumerable<Row>(data, reuseRowObject: true).LongCount();
 
-static string FindRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "Coherence.sln")))
-            return dir.FullName;
-    throw new DirectoryNotFoundException("Run the example from inside the repository (Coherence.sln not found).");
-}
 
-internal sealed class Row
-{
-    [LoadColumn(0)] public string Label { get; set; } = "";
-    [LoadColumn(1)] public string Text { get; set; } = "";
-}
 
-/// <summary>An already fitted transformer used as a pipeline head (fitting returns it unchanged).</summary>
-internal sealed class FittedStage(CoherenceEmbeddingTransformer stage) : IEstimator<ITransformer>
-{
-    public ITransformer Fit(IDataView input) => stage;
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        new CoherenceEmbeddingEstimator(new MLContext(), stage.OutputColumnName, stage.InputColumnName, stage.Report.Options).GetOutputSchema(inputSchema);
-}
 
-internal sealed class ConsoleProgress : IProgress<CoherenceTrainingProgress>
-{
-    public void Report(CoherenceTrainingProgress p)
-    {
-        int width = 30, done = (int)(width * (double)p.Step / p.TotalSteps);
-        Console.Write($"\r[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s {p.Remaining.TotalSeconds:F0}s left   ");
-    }
-}
