@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -19,7 +20,7 @@ public sealed record BucketedSummary(
     /// <param name="buckets">The bucket per token id from <see cref="FrequencyBuckets.Assign(long[])"/>, length n.</param>
     public static BucketedSummary Of(ReadOnlySpan<float> perToken, ReadOnlySpan<FrequencyBucket> buckets)
     {
-        EvaluationThrow.IfLengthDiffers(buckets.Length, perToken.Length, nameof(buckets), "one bucket per token");
+        CoherenceThrow.IfLengthDiffers(buckets.Length, perToken.Length, nameof(buckets), "one bucket per token");
         var overall = new float[perToken.Length];
         var rare = new float[perToken.Length];
         var medium = new float[perToken.Length];

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -45,7 +46,7 @@ public static class CoherenceScores
         neighbors.ThrowIfIncompatible(embeddings, nameof(neighbors));
         if (token < 1 || token >= embeddings.Rows)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(token), token, $"[1, {embeddings.Rows}) (0 is the unknown token)");
+            CoherenceThrow.ValueOutOfRange(nameof(token), token, $"[1, {embeddings.Rows}) (0 is the unknown token)");
         }
 
         return ScoreOf(embeddings, neighbors, VectorMath.SquaredNorms(embeddings), token);

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -53,7 +54,7 @@ public sealed class DistributionDivergence
         neighbors.ThrowIfIncompatible(embeddings, nameof(neighbors));
         if (!(temperature > 0) || !double.IsFinite(temperature))
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(temperature), temperature, "a positive finite number");
+            CoherenceThrow.ValueOutOfRange(nameof(temperature), temperature, "a positive finite number");
         }
 
         var n = embeddings.Rows;
@@ -90,7 +91,7 @@ public sealed class DistributionDivergence
     /// <param name="q">A probability distribution of the same length.</param>
     public static double KullbackLeiblerDivergence(ReadOnlySpan<double> p, ReadOnlySpan<double> q)
     {
-        EvaluationThrow.IfLengthDiffers(q.Length, p.Length, nameof(q), "the same support as p");
+        CoherenceThrow.IfLengthDiffers(q.Length, p.Length, nameof(q), "the same support as p");
         double sum = 0;
         for (var k = 0; k < p.Length; k++)
         {
@@ -108,7 +109,7 @@ public sealed class DistributionDivergence
     /// <param name="q">A probability distribution of the same length.</param>
     public static double JensenShannonDivergence(ReadOnlySpan<double> p, ReadOnlySpan<double> q)
     {
-        EvaluationThrow.IfLengthDiffers(q.Length, p.Length, nameof(q), "the same support as p");
+        CoherenceThrow.IfLengthDiffers(q.Length, p.Length, nameof(q), "the same support as p");
         double sum = 0;
         for (var k = 0; k < p.Length; k++)
         {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -72,14 +73,14 @@ public sealed record DistributionSummary(
     {
         if (binEdges.Length < 2)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(binEdges), binEdges.Length, "at least 2 edges (one bin)");
+            CoherenceThrow.ValueOutOfRange(nameof(binEdges), binEdges.Length, "at least 2 edges (one bin)");
         }
 
         for (var b = 0; b < binEdges.Length; b++)
         {
             if (!double.IsFinite(binEdges[b]) || (b > 0 && binEdges[b] <= binEdges[b - 1]))
             {
-                EvaluationThrow.Argument(nameof(binEdges), $"'binEdges' must be finite and strictly increasing; edge {b} is {binEdges[b]}.");
+                CoherenceThrow.Argument(nameof(binEdges), $"'binEdges' must be finite and strictly increasing; edge {b} is {binEdges[b]}.");
             }
         }
 
@@ -109,12 +110,12 @@ public sealed record DistributionSummary(
     {
         if (bins < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(bins), bins, "at least 1");
+            CoherenceThrow.ValueOutOfRange(nameof(bins), bins, "at least 1");
         }
 
         if (!(max > min) || !double.IsFinite(min) || !double.IsFinite(max))
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(max), max, $"finite and greater than min = {min}");
+            CoherenceThrow.ValueOutOfRange(nameof(max), max, $"finite and greater than min = {min}");
         }
 
         var edges = new double[bins + 1];

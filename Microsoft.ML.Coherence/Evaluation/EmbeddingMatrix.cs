@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -12,15 +13,15 @@ public readonly struct EmbeddingMatrix
     /// <param name="dimension">The embedding dimension d, at least 1.</param>
     public EmbeddingMatrix(float[] values, int dimension)
     {
-        EvaluationThrow.IfNull(values, nameof(values));
+        CoherenceThrow.IfNull(values, nameof(values));
         if (dimension < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(dimension), dimension, "at least 1");
+            CoherenceThrow.ValueOutOfRange(nameof(dimension), dimension, "at least 1");
         }
 
         if (values.Length % dimension != 0)
         {
-            EvaluationThrow.Argument(nameof(values), $"'values' has length {values.Length}, which is not a multiple of the dimension {dimension}.");
+            CoherenceThrow.Argument(nameof(values), $"'values' has length {values.Length}, which is not a multiple of the dimension {dimension}.");
         }
 
         Values = values;
@@ -49,7 +50,7 @@ public readonly struct EmbeddingMatrix
     {
         if (Rows < 1)
         {
-            EvaluationThrow.Argument("embeddings", "The matrix has no rows, so it has no unknown row to drop.");
+            CoherenceThrow.Argument("embeddings", "The matrix has no rows, so it has no unknown row to drop.");
         }
 
         return new EmbeddingMatrix(Values.AsSpan(Dimension).ToArray(), Dimension);
@@ -59,7 +60,7 @@ public readonly struct EmbeddingMatrix
     {
         if (Values is null)
         {
-            EvaluationThrow.Argument(paramName, $"'{paramName}' is a default EmbeddingMatrix with no values; construct it with new EmbeddingMatrix(values, dimension).");
+            CoherenceThrow.Argument(paramName, $"'{paramName}' is a default EmbeddingMatrix with no values; construct it with new EmbeddingMatrix(values, dimension).");
         }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -147,7 +148,7 @@ public static class EmbeddingMetrics
         previous.ThrowIfEmpty(nameof(previous));
         if (current.Rows != previous.Rows || current.Dimension != previous.Dimension)
         {
-            EvaluationThrow.Argument(nameof(previous), $"'previous' is [{previous.Rows}, {previous.Dimension}] but 'current' is [{current.Rows}, {current.Dimension}]; drift needs the same shape.");
+            CoherenceThrow.Argument(nameof(previous), $"'previous' is [{previous.Rows}, {previous.Dimension}] but 'current' is [{current.Rows}, {current.Dimension}]; drift needs the same shape.");
         }
 
         double difference = 0, norm = 0;
@@ -170,7 +171,7 @@ public static class EmbeddingMetrics
         var d = embeddings.Dimension;
         if (d > 1024)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(embeddings), d, "a dimension of at most 1024 (the Jacobi solver is O(d^3))");
+            CoherenceThrow.ValueOutOfRange(nameof(embeddings), d, "a dimension of at most 1024 (the Jacobi solver is O(d^3))");
         }
 
         var mean = new double[d];

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -29,15 +30,15 @@ public static class FrequencyBuckets
     /// <returns>The bucket per token, length n; entry 0 is <see cref="FrequencyBucket.Excluded"/>.</returns>
     public static FrequencyBucket[] Assign(long[] frequencies, long rareBelow, long frequentFrom)
     {
-        EvaluationThrow.IfNull(frequencies, nameof(frequencies));
+        CoherenceThrow.IfNull(frequencies, nameof(frequencies));
         if (rareBelow < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(rareBelow), rareBelow, "at least 1");
+            CoherenceThrow.ValueOutOfRange(nameof(rareBelow), rareBelow, "at least 1");
         }
 
         if (frequentFrom < rareBelow)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(frequentFrom), frequentFrom, $"at least rareBelow = {rareBelow}");
+            CoherenceThrow.ValueOutOfRange(nameof(frequentFrom), frequentFrom, $"at least rareBelow = {rareBelow}");
         }
 
         var buckets = new FrequencyBucket[frequencies.Length];
@@ -50,7 +51,7 @@ public static class FrequencyBuckets
             }
             else if (count < 0)
             {
-                EvaluationThrow.ArgumentOutOfRange(nameof(frequencies), count, $"a non-negative count (token {i})");
+                CoherenceThrow.ValueOutOfRange(nameof(frequencies), count, $"a non-negative count (token {i})");
             }
             else
             {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -39,12 +40,12 @@ public static class NeighborAgreement
         neighbors.ThrowIfIncompatible(embeddings, nameof(neighbors));
         if (k < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(k), k, "at least 1");
+            CoherenceThrow.ValueOutOfRange(nameof(k), k, "at least 1");
         }
 
         if (querySample is < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(querySample), querySample, "at least 1, or null for every token");
+            CoherenceThrow.ValueOutOfRange(nameof(querySample), querySample, "at least 1, or null for every token");
         }
 
         var n = embeddings.Rows;

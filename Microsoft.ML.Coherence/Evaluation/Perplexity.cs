@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>Perplexity from an accumulated negative log-likelihood.</summary>
@@ -14,12 +15,12 @@ public static class Perplexity
     {
         if (tokenCount < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(tokenCount), tokenCount, "at least 1 predicted token");
+            CoherenceThrow.ValueOutOfRange(nameof(tokenCount), tokenCount, "at least 1 predicted token");
         }
 
         if (!double.IsFinite(totalNegativeLogLikelihood) || totalNegativeLogLikelihood < 0)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(totalNegativeLogLikelihood), totalNegativeLogLikelihood, "a finite sum of negative log-likelihoods in nats, >= 0");
+            CoherenceThrow.ValueOutOfRange(nameof(totalNegativeLogLikelihood), totalNegativeLogLikelihood, "a finite sum of negative log-likelihoods in nats, >= 0");
         }
 
         return Math.Exp(totalNegativeLogLikelihood / tokenCount);

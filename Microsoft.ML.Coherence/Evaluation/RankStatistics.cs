@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>Rank-based statistics: average ranks, Spearman's rank correlation and ROC AUC.</summary>
@@ -13,7 +14,7 @@ public static class RankStatistics
         {
             if (double.IsNaN(keys[i]))
             {
-                EvaluationThrow.Argument(nameof(values), $"'values' has NaN at index {i}; ranks need comparable values.");
+                CoherenceThrow.Argument(nameof(values), $"'values' has NaN at index {i}; ranks need comparable values.");
             }
 
             order[i] = i;
@@ -50,7 +51,7 @@ public static class RankStatistics
     /// <param name="y">Second variable, the same length as <paramref name="x"/>.</param>
     public static double Spearman(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        EvaluationThrow.IfLengthDiffers(y.Length, x.Length, nameof(y), "one value per value of x");
+        CoherenceThrow.IfLengthDiffers(y.Length, x.Length, nameof(y), "one value per value of x");
         if (x.Length < 2)
         {
             return double.NaN;
@@ -67,7 +68,7 @@ public static class RankStatistics
     /// <param name="labels">True for a positive, the same length as <paramref name="scores"/>.</param>
     public static double RocAuc(ReadOnlySpan<double> scores, ReadOnlySpan<bool> labels)
     {
-        EvaluationThrow.IfLengthDiffers(labels.Length, scores.Length, nameof(labels), "one label per score");
+        CoherenceThrow.IfLengthDiffers(labels.Length, scores.Length, nameof(labels), "one label per score");
         var ranks = AverageRanks(scores);
         long positives = 0;
         double positiveRankSum = 0;

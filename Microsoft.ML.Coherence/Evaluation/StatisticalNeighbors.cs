@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>
@@ -13,19 +14,19 @@ public readonly struct StatisticalNeighbors
     /// <param name="k">Slots per token K, at least 1.</param>
     public StatisticalNeighbors(int[] neighbors, float[] probabilities, int k)
     {
-        EvaluationThrow.IfNull(neighbors, nameof(neighbors));
-        EvaluationThrow.IfNull(probabilities, nameof(probabilities));
+        CoherenceThrow.IfNull(neighbors, nameof(neighbors));
+        CoherenceThrow.IfNull(probabilities, nameof(probabilities));
         if (k < 1)
         {
-            EvaluationThrow.ArgumentOutOfRange(nameof(k), k, "at least 1");
+            CoherenceThrow.ValueOutOfRange(nameof(k), k, "at least 1");
         }
 
         if (neighbors.Length % k != 0)
         {
-            EvaluationThrow.Argument(nameof(neighbors), $"'neighbors' has length {neighbors.Length}, which is not a multiple of K = {k}.");
+            CoherenceThrow.Argument(nameof(neighbors), $"'neighbors' has length {neighbors.Length}, which is not a multiple of K = {k}.");
         }
 
-        EvaluationThrow.IfLengthDiffers(probabilities.Length, neighbors.Length, nameof(probabilities), "one probability per neighbour slot");
+        CoherenceThrow.IfLengthDiffers(probabilities.Length, neighbors.Length, nameof(probabilities), "one probability per neighbour slot");
         Neighbors = neighbors;
         Probabilities = probabilities;
         K = k;
@@ -47,12 +48,12 @@ public readonly struct StatisticalNeighbors
     {
         if (Neighbors is null)
         {
-            EvaluationThrow.Argument(paramName, $"'{paramName}' is a default StatisticalNeighbors with no arrays; construct it with new StatisticalNeighbors(neighbors, probabilities, k).");
+            CoherenceThrow.Argument(paramName, $"'{paramName}' is a default StatisticalNeighbors with no arrays; construct it with new StatisticalNeighbors(neighbors, probabilities, k).");
         }
 
         if (Tokens != embeddings.Rows)
         {
-            EvaluationThrow.Argument(paramName, $"'{paramName}' covers {Tokens} tokens but the embedding matrix has {embeddings.Rows} rows; both must use the same vocabulary.");
+            CoherenceThrow.Argument(paramName, $"'{paramName}' covers {Tokens} tokens but the embedding matrix has {embeddings.Rows} rows; both must use the same vocabulary.");
         }
 
         // Checked here, once, at the boundary: a throw inside Parallel.For would surface as an AggregateException.
@@ -61,13 +62,13 @@ public readonly struct StatisticalNeighbors
             var neighbor = Neighbors[s];
             if (neighbor < -1 || neighbor >= embeddings.Rows)
             {
-                EvaluationThrow.ArgumentOutOfRange(paramName, neighbor, $"a neighbour id in [0, {embeddings.Rows}) or -1 for padding (token {s / K}, slot {s % K})");
+                CoherenceThrow.ValueOutOfRange(paramName, neighbor, $"a neighbour id in [0, {embeddings.Rows}) or -1 for padding (token {s / K}, slot {s % K})");
             }
 
             var probability = Probabilities[s];
             if (!(probability >= 0) || float.IsInfinity(probability))
             {
-                EvaluationThrow.ArgumentOutOfRange(paramName, probability, $"a finite non-negative probability (token {s / K}, slot {s % K})");
+                CoherenceThrow.ValueOutOfRange(paramName, probability, $"a finite non-negative probability (token {s / K}, slot {s % K})");
             }
         }
     }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>One gold word-similarity judgement: two words and a human score (or a 0/1 label).</summary>
@@ -26,8 +27,8 @@ public static class WordSimilarity
     /// <param name="embeddings">E, [n, d]; ids from <paramref name="lookup"/> must be below n.</param>
     public static WordSimilarityResult Evaluate(IEnumerable<WordSimilarityPair> pairs, Func<string, int?> lookup, EmbeddingMatrix embeddings)
     {
-        EvaluationThrow.IfNull(pairs, nameof(pairs));
-        EvaluationThrow.IfNull(lookup, nameof(lookup));
+        CoherenceThrow.IfNull(pairs, nameof(pairs));
+        CoherenceThrow.IfNull(lookup, nameof(lookup));
         embeddings.ThrowIfEmpty(nameof(embeddings));
         var cosines = new List<double>();
         var gold = new List<double>();
@@ -35,7 +36,7 @@ public static class WordSimilarity
         var binary = true;
         foreach (var pair in pairs)
         {
-            EvaluationThrow.IfNull(pair, nameof(pairs));
+            CoherenceThrow.IfNull(pair, nameof(pairs));
             var a = Id(lookup, pair.First, embeddings.Rows);
             var b = Id(lookup, pair.Second, embeddings.Rows);
             if (a is null || b is null)
@@ -46,7 +47,7 @@ public static class WordSimilarity
 
             if (double.IsNaN(pair.Score))
             {
-                EvaluationThrow.Argument(nameof(pairs), $"The gold score of ('{pair.First}', '{pair.Second}') is NaN.");
+                CoherenceThrow.Argument(nameof(pairs), $"The gold score of ('{pair.First}', '{pair.Second}') is NaN.");
             }
 
             cosines.Add(Cosine(embeddings.Row(a.Value), embeddings.Row(b.Value)));
@@ -74,7 +75,7 @@ public static class WordSimilarity
 
         if (id < 0 || id >= rows)
         {
-            EvaluationThrow.ArgumentOutOfRange("lookup", id, $"a token id in [0, {rows}) or null (looked up '{word}')");
+            CoherenceThrow.ValueOutOfRange("lookup", id, $"a token id in [0, {rows}) or null (looked up '{word}')");
         }
 
         return id;

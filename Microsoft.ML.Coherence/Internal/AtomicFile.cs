@@ -23,4 +23,12 @@ internal static class AtomicFile
                 File.Delete(temp);
         }
     }
+
+    /// <summary>Writes UTF-8 text (no byte-order mark) atomically.</summary>
+    public static void WriteAllText(string path, string text) =>
+        Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false));
+            writer.Write(text);
+        });
 }

@@ -41,4 +41,21 @@ internal static class CoherenceThrow
     [DoesNotReturn]
     public static void InvalidCorpus(string message) =>
         throw new ArgumentException(message, "corpus");
+
+    /// <summary>A value outside its allowed range; the message shows the name, the value and what is allowed.</summary>
+    [DoesNotReturn]
+    public static void ValueOutOfRange(string paramName, object? value, string allowed) =>
+        throw new ArgumentOutOfRangeException(paramName, value, $"'{paramName}' is {value ?? "null"}; allowed: {allowed}.");
+
+    public static void IfNull([NotNull] object? value, string paramName)
+    {
+        if (value is null)
+            throw new ArgumentNullException(paramName);
+    }
+
+    public static void IfLengthDiffers(int actual, int expected, string paramName, string what)
+    {
+        if (actual != expected)
+            Argument(paramName, $"'{paramName}' has length {actual}; expected {expected} ({what}).");
+    }
 }

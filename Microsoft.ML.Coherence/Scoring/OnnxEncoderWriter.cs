@@ -1,7 +1,7 @@
+using DataType = Onnx.TensorProto.Types.DataType;
 using Google.Protobuf;
 using Onnx;
 using static Microsoft.ML.Coherence.Scoring.OnnxGraphBuilder;
-using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Microsoft.ML.Coherence.Scoring;
 

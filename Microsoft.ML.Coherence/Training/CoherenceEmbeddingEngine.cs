@@ -73,10 +73,10 @@ internal static class CoherenceEmbeddingEngine
             TrainSeconds = seconds,
             SecondsPerStep = stepsRun > 0 ? seconds / stepsRun : 0,
             TokensPerSecond = seconds > 0 ? trainer.TokensTrained / seconds : 0,
-            PeakMemoryMB = PeakMemoryMB(device),
+            PeakMemoryMB = PeakWorkingSetMB(),
         };
     }
 
-    private static double PeakMemoryMB(torch.Device device) =>
+    private static double PeakWorkingSetMB() =>
         Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
 }

@@ -1,5 +1,5 @@
-using Microsoft.ML.Coherence.Internal;
 using System.Diagnostics;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -61,9 +61,8 @@ internal sealed class CoherenceTrainer : IDisposable
         int steps = _options.Steps;
         int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
         int batch = _options.BatchSize;
-        bool coherenceOn = !_options.IsBaseline;
         var lmSampler = new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true);
-        var negativeSampler = coherenceOn ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
+        var negativeSampler = !_options.IsBaseline ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
         int logEvery = Math.Max(1, steps / MaxLogPoints);
 
         var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory);
@@ -80,11 +79,7 @@ internal sealed class CoherenceTrainer : IDisposable
         for (int step = firstStep; step <= steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            double lr = LearningRateSchedule.LearningRate(step, steps, _options.LearningRate, _options.LearningRateWarmupFraction);
-            _optimizer.LearningRate = lr;
-            double weight = coherenceOn
-                ? LearningRateSchedule.CoherenceWeight(step, steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction)
-                : 0;
+            var (lr, weight) = ScheduleStep(step);
 
             bool log = step % logEvery == 0 || step == steps || step == firstStep;
             StepLosses losses;
@@ -135,6 +130,16 @@ internal sealed class CoherenceTrainer : IDisposable
 
     private readonly record struct StepLosses(double Total, double Task, double Alignment, double Uniformity);
 
+    /// <summary>Sets the optimiser's learning rate for a 1-based step and returns it with that step's coherence weight.</summary>
+    private (double LearningRate, double CoherenceWeight) ScheduleStep(int step)
+    {
+        double lr = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
+        _optimizer.LearningRate = lr;
+        double weight = _options.IsBaseline ? 0
+            : LearningRateSchedule.CoherenceWeight(step, _options.Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
+        return (lr, weight);
+    }
+
     /// <summary>The distinct ids in first-seen order, and for each input position the slot of its id.</summary>
     private static (long[] Distinct, long[] Slots) Distinct(long[] ids)
     {
@@ -161,9 +166,7 @@ internal sealed class CoherenceTrainer : IDisposable
     internal void RunStep(int step, TokenCorpus train, UnigramSampler lmSampler, UnigramSampler? negativeSampler, StatisticalField field)
     {
         int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
-        _optimizer.LearningRate = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
-        double weight = _options.IsBaseline ? 0
-            : LearningRateSchedule.CoherenceWeight(step, _options.Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
+        var (_, weight) = ScheduleStep(step);
         using var scope = torch.NewDisposeScope();
         TrainStep(step, train, time, _options.BatchSize, lmSampler, _options.IsBaseline ? null : negativeSampler, field, weight, readLosses: false);
     }

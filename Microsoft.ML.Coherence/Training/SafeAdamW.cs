@@ -1,6 +1,6 @@
 using Microsoft.ML.Coherence.Internal;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Coherence.Training;

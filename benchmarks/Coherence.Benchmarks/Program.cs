@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 
@@ -79,8 +79,7 @@ internal static class Program
             Console.WriteLine($"Load average after (1/5/15 min): {LoadAverage()}");
             string scoringPath = Path.Combine(Path.GetFullPath(arguments.OutDirectory), "scoring.json");
             Directory.CreateDirectory(Path.GetDirectoryName(scoringPath)!);
-            File.WriteAllText(scoringPath + ".tmp", JsonSerializer.Serialize(new { loadBefore, scoring }, Json));
-            File.Move(scoringPath + ".tmp", scoringPath, overwrite: true);
+            AtomicFile.WriteAllText(scoringPath, JsonSerializer.Serialize(new { loadBefore, scoring }, Json));
             return 0;
         }
 
@@ -102,8 +101,7 @@ internal static class Program
             Console.WriteLine($"Load average after (1/5/15 min): {LoadAverage()}");
             string pairedPath = Path.Combine(Path.GetFullPath(arguments.OutDirectory), "paired.json");
             Directory.CreateDirectory(Path.GetDirectoryName(pairedPath)!);
-            File.WriteAllText(pairedPath + ".tmp", JsonSerializer.Serialize(new { loadBefore, paired }, Json));
-            File.Move(pairedPath + ".tmp", pairedPath, overwrite: true);
+            AtomicFile.WriteAllText(pairedPath, JsonSerializer.Serialize(new { loadBefore, paired }, Json));
             return 0;
         }
 
@@ -133,9 +131,7 @@ internal static class Program
         string outDirectory = Path.GetFullPath(arguments.OutDirectory);
         Directory.CreateDirectory(outDirectory);
         string target = Path.Combine(outDirectory, "latest.json");
-        string temporary = Path.Combine(outDirectory, $".latest.{Environment.ProcessId}.tmp");
-        File.WriteAllText(temporary, json + Environment.NewLine, new UTF8Encoding(false));
-        File.Move(temporary, target, overwrite: true);
+        AtomicFile.WriteAllText(target, json + Environment.NewLine);
 
         Console.WriteLine();
         Console.WriteLine($"Load average after (1/5/15 min): {results.Machine.LoadAverageAfter}");

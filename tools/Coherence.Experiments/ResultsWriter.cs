@@ -61,7 +61,7 @@ internal static class ResultsWriter
         }
 
         var root = new JsonObject { ["settings"] = settings, ["runs"] = runs, ["summary"] = summary };
-        File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        Microsoft.ML.Coherence.Internal.AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     public static string Table(IReadOnlyList<RunResult> results)
@@ -163,7 +163,7 @@ internal static class ResultsWriter
                 $"| {r.Variant} | {r.Seed} | {F(r["accuracy"], "F4")} | {F(r["macroF1"], "F4")} | {F(r["perplexity"], "F1")} | {F(r["coherenceMean"], "F3")} | {F(r["chanceCorrectedCoherence"], "F3")} | {F(r["neighborAgreement"], "F3")} | {F(r["rareNeighborAgreement"], "F3")} | {F(r["anisotropy"], "F3")} | {F(r["effectiveRank"], "F1")} | {F(r["trainSeconds"], "F0")} | {F(r["secondsPerStep"], "F4")} | {F(r["peakMemoryMB"], "F0")} |");
         }
 
-        File.WriteAllText(path, sb.ToString());
+        Microsoft.ML.Coherence.Internal.AtomicFile.WriteAllText(path, sb.ToString());
     }
 
     private static string F(double? value, string format) => value is double v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";

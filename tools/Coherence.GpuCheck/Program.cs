@@ -352,8 +352,6 @@ internal static class Program
 
     private static void WriteJson(string path, JsonObject json)
     {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
+        Microsoft.ML.Coherence.Internal.AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }
