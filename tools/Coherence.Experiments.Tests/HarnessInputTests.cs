@@ -67,7 +67,7 @@ public sealed class HarnessInputTests
         Assert.AreEqual(2, o.Seeds);
         Assert.IsNull(ExperimentOptions.Parse(["--help"]));
         Assert.AreEqual("--train and --test are required.", Assert.ThrowsExactly<InputException>(() => ExperimentOptions.Parse(["--train", "a.tsv"])).Message);
-        Assert.AreEqual("unknown option --bogus.", Assert.ThrowsExactly<InputException>(() => ExperimentOptions.Parse(["--bogus", "1"])).Message);
+        Assert.AreEqual("unknown option --bogus (see --help for the valid options).", Assert.ThrowsExactly<InputException>(() => ExperimentOptions.Parse(["--bogus", "1"])).Message);
         Assert.AreEqual("option --dim: 'x' is not an integer >= 1.", Assert.ThrowsExactly<InputException>(() => ExperimentOptions.Parse(["--dim", "x"])).Message);
         Assert.AreEqual(2, InputException.ExitCode);
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Evaluation;
@@ -11,44 +12,125 @@ internal sealed record EmbeddingSnapshot(
     string Variant, EmbeddingMatrix Matrix, FrequencyBucket[] Buckets, float[] Coherence, float[] ChanceCorrected);
 
 /// <summary>
-/// Runs every variant on one seed: baseline (coherence and uniformity weights 0), SCA (the options as given)
-/// and ML.NET's FeaturizeText, each followed by the same downstream classifier.
+/// Runs the variants of <see cref="Variants"/> on one seed at a time, on one split: the stage's variants, ML.NET's
+/// FeaturizeText, their concatenation, and the fastText peers. Every ML.NET feature set goes to the same
+/// downstream classifier, trained on the rows that keep their label (<see cref="LabelSelection"/>); unsupervised
+/// steps (the embeddings, fastText's vectors, FeaturizeText's dictionaries) see every train text.
 /// </summary>
-internal sealed class ExperimentRunner(ExperimentOptions options, List<LabeledRow> train, List<LabeledRow> test, List<string>? corpus, List<WordSimilarityPair>? pairs)
+/// <remarks>
+/// Call <see cref="BeginSeed"/>, then <see cref="Run"/> for each variant in <see cref="Variants.All"/> order (a
+/// variant that reuses another's run must come after it; <see cref="Variants.WithPrerequisites"/> makes sure it
+/// is chosen).
+/// </remarks>
+internal sealed class ExperimentRunner : IDisposable
 {
     /// <summary>The downstream classifier, stated in the report.</summary>
     public const string Downstream = "MapValueToKey(Label) → NormalizeMinMax(Features) → SdcaMaximumEntropy (ML.NET defaults)";
 
+    private const string EmbeddingColumn = "Embedding";
+    private const string NgramColumn = "Ngrams";
+    private const string PeerColumn = "PeerVectors";
+
+    private readonly ExperimentOptions _options;
+    private readonly List<LabeledRow> _train;
+    private readonly List<LabeledRow> _test;
+    private readonly List<string>? _corpus;
+    private readonly List<WordSimilarityPair>? _pairs;
+    private readonly FastTextTool? _fastText;
+    private readonly string[] _labels;
+    private List<string[]>? _embeddingTokens;
+    private Dictionary<string, long>? _embeddingCounts;
+    private string? _workDirectory;
+
+    // Per seed: the rows that keep their label and what later variants reuse.
+    private int _seed;
+    private List<LabeledRow> _labelled = [];
+    private CoherenceEmbeddingTransformer? _scaStage;
+    private CoherenceTrainingReport? _baselineReport;
+    private string? _vecPath;
+    private double _vecSeconds;
+
+    public ExperimentRunner(ExperimentOptions options, List<LabeledRow> train, List<LabeledRow> test, List<string>? corpus,
+        List<WordSimilarityPair>? pairs, FastTextTool? fastText)
+    {
+        _options = options;
+        _train = train;
+        _test = test;
+        _corpus = corpus;
+        _pairs = pairs;
+        _fastText = fastText;
+        _labels = train.Concat(test).Select(r => r.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
     public List<RunResult> Results { get; } = [];
-    public Dictionary<string, List<IReadOnlyList<CoherenceTrainingProgress>>> Histories { get; } = new() { ["baseline"] = [], ["sca"] = [] };
+    public Dictionary<string, List<IReadOnlyList<CoherenceTrainingProgress>>> Histories { get; } = new() { [Variants.Baseline] = [], [Variants.Sca] = [] };
     public Dictionary<string, EmbeddingSnapshot> Snapshots { get; } = [];
     public bool PeakMemoryReset { get; private set; } = true;
 
-    public static CoherenceEmbeddingOptions OptionsFor(string variant, CoherenceEmbeddingOptions given, int seed)
+    /// <summary>What the report should say about individual runs (time-matched step counts, for example).</summary>
+    public List<string> Notes { get; } = [];
+
+    /// <summary>Rows that kept their label on the current seed.</summary>
+    public int LabelledRows => _labelled.Count;
+
+    /// <summary>
+    /// The stage options of an embedding variant: the one place that maps a variant to what it changes.
+    /// <paramref name="timeMatchedSteps"/> is required for the time-matched baseline (see <see cref="TimeMatchedSteps"/>).
+    /// </summary>
+    public static CoherenceEmbeddingOptions OptionsFor(string variant, CoherenceEmbeddingOptions given, int seed, int? timeMatchedSteps = null)
     {
         var o = given.Clone();
         o.Seed = seed;
         o.Device = "cpu";
-        if (variant == "baseline")
+        switch (variant)
         {
-            o.CoherenceWeight = 0;
-            o.UniformityWeight = 0;
+            case Variants.Sca:
+                break;
+            case Variants.Baseline:
+                o.CoherenceWeight = 0;
+                o.UniformityWeight = 0;
+                break;
+            case Variants.TimeMatchedBaseline:
+                o.CoherenceWeight = 0;
+                o.UniformityWeight = 0;
+                o.Steps = timeMatchedSteps ?? throw new ArgumentException("The time-matched baseline needs its step count (from that seed's baseline and sca runs).", nameof(timeMatchedSteps));
+                break;
+            case Variants.AlignmentOnly:
+                o.UniformityWeight = 0;
+                break;
+            case Variants.UniformityOnly:
+                o.CoherenceWeight = 0;
+                break;
+            default:
+                throw new ArgumentException($"'{variant}' is not a variant of the stage; valid: {string.Join(", ", Variants.Embedding)}.", nameof(variant));
         }
 
         return o;
     }
 
     /// <summary>
-    /// A short unmeasured fit of both variants (native libtorch load, JIT, thread pools), so that the first
+    /// Steps that give a weights-0 run the training time SCA used: round(sca steps x sca s/step / baseline s/step),
+    /// at least 1, with both per-step times measured on the same seed (evaluations included in both).
+    /// </summary>
+    public static int TimeMatchedSteps(int scaSteps, double scaSecondsPerStep, double baselineSecondsPerStep) =>
+        baselineSecondsPerStep > 0 && double.IsFinite(scaSecondsPerStep) && double.IsFinite(baselineSecondsPerStep)
+            ? Math.Max(1, (int)Math.Round(scaSteps * scaSecondsPerStep / baselineSecondsPerStep, MidpointRounding.AwayFromZero))
+            : scaSteps;
+
+    /// <summary>The step count the next run of an embedding variant will train for (for the progress bar).</summary>
+    public int StepsFor(string variant) => variant == Variants.TimeMatchedBaseline ? CurrentTimeMatchedSteps() : _options.Model.Steps;
+
+    /// <summary>
+    /// A short unmeasured fit of the stage (native libtorch load, JIT, thread pools), so that the first
     /// measured run does not carry the process' start-up cost in its timings.
     /// </summary>
     public void WarmUp()
     {
         var ml = new MLContext(0);
-        var data = ml.Data.LoadFromEnumerable(train.Take(200).Select(r => new TextRow { Text = r.Text }));
-        foreach (var variant in new[] { "baseline", "sca" })
+        var data = ml.Data.LoadFromEnumerable(_train.Take(200).Select(r => new TextRow { Text = r.Text }));
+        foreach (var variant in new[] { Variants.Baseline, Variants.Sca })
         {
-            var o = OptionsFor(variant, options.Model, 0);
+            var o = OptionsFor(variant, _options.Model, 0);
             o.Steps = 20;
             o.EvaluationInterval = 0;
             o.MinCount = 1;
@@ -56,87 +138,247 @@ internal sealed class ExperimentRunner(ExperimentOptions options, List<LabeledRo
         }
     }
 
-    public RunResult RunEmbedding(string variant, int seed, IProgress<CoherenceTrainingProgress> progress)
+    /// <summary>Starts a seed: chooses the rows that keep their label and forgets the previous seed's runs.</summary>
+    public void BeginSeed(int seed)
     {
+        EndSeed();
+        _seed = seed;
+        _labelled = LabelSelection.Choose(_train, _options.LabelFraction, seed).Select(i => _train[i]).ToList();
+    }
+
+    /// <summary>Runs one variant on the current seed, records and returns its result.</summary>
+    public RunResult Run(string variant, IProgress<CoherenceTrainingProgress>? progress = null)
+    {
+        var result = variant switch
+        {
+            Variants.FeaturizeText => RunFeaturizeText(),
+            Variants.FeaturizeTextPlusSca => RunFeaturizeTextPlusSca(),
+            Variants.FastTextVectors => RunFastTextVectors(),
+            Variants.FeaturizeTextPlusFastTextVectors => RunFeaturizeTextPlusFastTextVectors(),
+            Variants.FastTextSupervised => RunFastTextSupervised(variant, []),
+            Variants.FastTextSupervisedTuned => RunFastTextSupervised(variant, FastTextTool.TunedSupervisedArguments),
+            _ => RunEmbedding(variant, progress),
+        };
+        result["labelledRows"] = _labelled.Count;
+        Results.Add(result);
+        return result;
+    }
+
+    private RunResult RunEmbedding(string variant, IProgress<CoherenceTrainingProgress>? progress)
+    {
+        var seed = _seed;
         var ml = new MLContext(seed);
-        var embeddingText = train.Select(r => new TextRow { Text = r.Text })
-            .Concat((corpus ?? []).Select(t => new TextRow { Text = t }))
+        var embeddingText = _train.Select(r => new TextRow { Text = r.Text })
+            .Concat((_corpus ?? []).Select(t => new TextRow { Text = t }))
             .ToList();
         var embeddingData = ml.Data.LoadFromEnumerable(embeddingText);
-        var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", OptionsFor(variant, options.Model, seed));
+        var stageOptions = OptionsFor(variant, _options.Model, seed, variant == Variants.TimeMatchedBaseline ? CurrentTimeMatchedSteps() : null);
+        var estimator = ml.Transforms.Text.CoherenceEmbeddings(EmbeddingColumn, "Text", stageOptions);
         estimator.Progress = progress;
         ResetPeakMemory();
-        using var stage = estimator.Fit(embeddingData);
+        var stage = estimator.Fit(embeddingData);
+        try
+        {
+            var result = new RunResult { Variant = variant, Seed = seed };
+            var report = stage.Report;
+            Histories.GetValueOrDefault(variant)?.Add(report.History);
+            result["steps"] = report.Options.Steps;
+            result["perplexity"] = report.FinalHeldOutPerplexity;
+            result["initialPerplexity"] = report.InitialHeldOutPerplexity;
+            result["trainSeconds"] = report.TrainSeconds;
+            result["statisticsSeconds"] = report.StatisticsSeconds;
+            result["secondsPerStep"] = report.SecondsPerStep;
+            result["tokensPerSecond"] = report.TokensPerSecond;
+            result["peakMemoryMB"] = report.PeakMemoryMB;
+            result["vocabularySize"] = report.VocabularySize;
+            result["trainingTokens"] = report.TrainingTokens;
 
-        var result = new RunResult { Variant = variant, Seed = seed };
-        var report = stage.Report;
-        Histories[variant].Add(report.History);
-        result["perplexity"] = report.FinalHeldOutPerplexity;
-        result["initialPerplexity"] = report.InitialHeldOutPerplexity;
-        result["trainSeconds"] = report.TrainSeconds;
-        result["statisticsSeconds"] = report.StatisticsSeconds;
-        result["secondsPerStep"] = report.SecondsPerStep;
-        result["tokensPerSecond"] = report.TokensPerSecond;
-        result["peakMemoryMB"] = report.PeakMemoryMB;
-        result["vocabularySize"] = report.VocabularySize;
-        result["trainingTokens"] = report.TrainingTokens;
+            var matrix = new EmbeddingMatrix(stage.GetEmbeddingMatrix(), stage.Model.Dimension);
+            var neighbors = stage.Model.Field.ToNeighbors();
+            var buckets = FrequencyBuckets.Assign(stage.Vocabulary.Frequencies.ToArray());
+            result["rareTokens"] = buckets.Skip(1).Count(b => b == FrequencyBucket.Rare);
+            var coherence = CoherenceScores.Compute(matrix, neighbors);
+            var kappa = ChanceCorrectedCoherence.Compute(matrix, neighbors);
+            var agreement = NeighborAgreement.Compute(matrix, neighbors, _options.NeighborK, _options.QuerySample, seed);
+            Put(result, "coherence", BucketedSummary.Of(coherence, buckets), "coherenceMean");
+            Put(result, "chanceCorrectedCoherence", BucketedSummary.Of(kappa, buckets), "chanceCorrectedCoherence");
+            var a = BucketedSummary.Of(agreement, buckets);
+            result["neighborAgreement"] = a.Overall.Mean;
+            result["rareNeighborAgreement"] = a.Rare.Mean;
+            result["mediumNeighborAgreement"] = a.Medium.Mean;
+            result["frequentNeighborAgreement"] = a.Frequent.Mean;
+            var known = matrix.WithoutUnknown();
+            result["anisotropy"] = EmbeddingMetrics.Anisotropy(known);
+            result["effectiveRank"] = EmbeddingMetrics.EffectiveRank(known);
+            result["isotropy"] = EmbeddingMetrics.Isotropy(known);
+            if (_pairs is not null)
+            {
+                var vocabulary = stage.Vocabulary;
+                BandedPairs.Put(result, _pairs, EmbeddingCounts(), w => vocabulary.TryGetId(w, out var id) ? id : null, matrix);
+            }
 
-        var matrix = new EmbeddingMatrix(stage.GetEmbeddingMatrix(), stage.Model.Dimension);
-        var neighbors = stage.Model.Field.ToNeighbors();
-        var buckets = FrequencyBuckets.Assign(stage.Vocabulary.Frequencies.ToArray());
-        result["rareTokens"] = buckets.Skip(1).Count(b => b == FrequencyBucket.Rare);
-        var coherence = CoherenceScores.Compute(matrix, neighbors);
-        var kappa = ChanceCorrectedCoherence.Compute(matrix, neighbors);
-        var agreement = NeighborAgreement.Compute(matrix, neighbors, options.NeighborK, options.QuerySample, seed);
-        Put(result, "coherence", BucketedSummary.Of(coherence, buckets), "coherenceMean");
-        Put(result, "chanceCorrectedCoherence", BucketedSummary.Of(kappa, buckets), "chanceCorrectedCoherence");
-        var a = BucketedSummary.Of(agreement, buckets);
-        result["neighborAgreement"] = a.Overall.Mean;
-        result["rareNeighborAgreement"] = a.Rare.Mean;
-        result["mediumNeighborAgreement"] = a.Medium.Mean;
-        result["frequentNeighborAgreement"] = a.Frequent.Mean;
-        var known = matrix.WithoutUnknown();
+            if (Histories.ContainsKey(variant) && !Snapshots.ContainsKey(variant))
+            {
+                Snapshots[variant] = new EmbeddingSnapshot(variant, matrix, buckets, coherence, kappa);
+            }
+
+            Classify(ml, stage.AsEstimator().Append(ml.Transforms.Concatenate("Features", EmbeddingColumn)), result);
+            if (variant == Variants.Baseline)
+            {
+                _baselineReport = report;
+            }
+
+            if (variant == Variants.Sca)
+            {
+                // Kept for featurize-text+sca and the time-matched baseline of this seed.
+                _scaStage = stage;
+                stage = null;
+            }
+
+            return result;
+        }
+        finally
+        {
+            stage?.Dispose();
+        }
+    }
+
+    private RunResult RunFeaturizeText()
+    {
+        var ml = new MLContext(_seed);
+        var result = new RunResult { Variant = Variants.FeaturizeText, Seed = _seed };
+        Classify(ml, ml.Transforms.Text.FeaturizeText("Features", "Text"), result);
+        return result;
+    }
+
+    private RunResult RunFeaturizeTextPlusSca()
+    {
+        var stage = _scaStage ?? throw new InvalidOperationException($"{Variants.FeaturizeTextPlusSca} reuses the sca run of the same seed; run sca first.");
+        var ml = new MLContext(_seed);
+        var result = new RunResult { Variant = Variants.FeaturizeTextPlusSca, Seed = _seed };
+        result["trainSeconds"] = stage.Report.TrainSeconds; // the sca run's, whose embeddings this reuses
+        Classify(ml, stage.AsEstimator()
+            .Append(ml.Transforms.Text.FeaturizeText(NgramColumn, "Text"))
+            .Append(ml.Transforms.Concatenate("Features", NgramColumn, EmbeddingColumn)), result);
+        return result;
+    }
+
+    private RunResult RunFastTextVectors()
+    {
+        var result = new RunResult { Variant = Variants.FastTextVectors, Seed = _seed };
+        var (vecPath, seconds) = FastTextVectors();
+        result["trainSeconds"] = seconds;
+        var vectors = VecFile.Read(vecPath);
+        result["vocabularySize"] = vectors.Words.Count;
+        var known = vectors.Matrix.WithoutUnknown();
         result["anisotropy"] = EmbeddingMetrics.Anisotropy(known);
         result["effectiveRank"] = EmbeddingMetrics.EffectiveRank(known);
         result["isotropy"] = EmbeddingMetrics.Isotropy(known);
-        if (pairs is not null)
+        if (_pairs is not null)
         {
-            var vocabulary = stage.Vocabulary;
-            var ws = WordSimilarity.Evaluate(pairs, w => vocabulary.TryGetId(w.ToLowerInvariant(), out var id) ? id : null, matrix);
-            result["pairsSpearman"] = ws.Spearman;
-            result["pairsAuc"] = ws.Auc;
-            result["pairsFound"] = ws.PairsFound;
-            result["pairsSkipped"] = ws.PairsSkipped;
+            BandedPairs.Put(result, _pairs, EmbeddingCounts(), vectors.Lookup, vectors.Matrix);
         }
 
-        if (!Snapshots.ContainsKey(variant))
-        {
-            Snapshots[variant] = new EmbeddingSnapshot(variant, matrix, buckets, coherence, kappa);
-        }
-
-        Classify(ml, new FittedStage(stage), result);
-        Results.Add(result);
+        var ml = new MLContext(_seed);
+        Classify(ml, PooledWordVectors.Create(ml, "Features", "Text", vecPath, vectors.Dimension), result);
         return result;
     }
 
-    public RunResult RunFeaturizeText(int seed)
+    private RunResult RunFeaturizeTextPlusFastTextVectors()
     {
-        var ml = new MLContext(seed);
-        var result = new RunResult { Variant = "featurize-text", Seed = seed };
-        Classify(ml, ml.Transforms.Text.FeaturizeText("Features", "Text"), result);
-        Results.Add(result);
+        var result = new RunResult { Variant = Variants.FeaturizeTextPlusFastTextVectors, Seed = _seed };
+        var (vecPath, seconds) = FastTextVectors();
+        result["trainSeconds"] = seconds;
+        var ml = new MLContext(_seed);
+        Classify(ml, PooledWordVectors.Create(ml, PeerColumn, "Text", vecPath, _options.FastTextDimension)
+            .Append(ml.Transforms.Text.FeaturizeText(NgramColumn, "Text"))
+            .Append(ml.Transforms.Concatenate("Features", NgramColumn, PeerColumn)), result);
         return result;
     }
 
+    /// <summary>fastText's classifier on the labelled rows, scored on the test rows with the harness' own metrics.</summary>
+    private RunResult RunFastTextSupervised(string variant, IReadOnlyList<string> arguments)
+    {
+        var tool = RequireFastText(variant);
+        var result = new RunResult { Variant = variant, Seed = _seed };
+        var directory = WorkDirectory();
+        var labelIndex = _labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
+        var trainFile = Path.Combine(directory, $"supervised-seed{_seed}-train.txt");
+        var testFile = Path.Combine(directory, "supervised-test.txt");
+        FastTextFiles.WriteLabelled(trainFile, _labelled.Zip(TokenCounts.Tokenize(_labelled.Select(r => r.Text)), (r, t) => (labelIndex[r.Label], t)));
+        if (!File.Exists(testFile))
+        {
+            FastTextFiles.WriteText(testFile, TokenCounts.Tokenize(_test.Select(r => r.Text)));
+        }
+
+        var clock = Stopwatch.StartNew();
+        var model = tool.Supervised(trainFile, Path.Combine(directory, $"{variant}-seed{_seed}"), _seed, arguments);
+        result["trainSeconds"] = clock.Elapsed.TotalSeconds;
+        var predicted = FastTextFiles.ParsePredictions(tool.Predict(model, testFile), _test.Count, _labels.Length);
+        File.Delete(model);
+        var counts = Confusion.Counts(_test.Select(r => labelIndex[r.Label]).ToArray(), predicted, _labels.Length);
+        result["accuracy"] = Confusion.Accuracy(counts);
+        result["macroF1"] = MacroF1.Compute(counts);
+        return result;
+    }
+
+    /// <summary>The current seed's skipgram vectors (trained on first use), and the seconds fastText took to train them.</summary>
+    private (string Path, double Seconds) FastTextVectors()
+    {
+        if (_vecPath is not null)
+        {
+            return (_vecPath, _vecSeconds);
+        }
+
+        var tool = RequireFastText(Variants.FastTextVectors);
+        var directory = WorkDirectory();
+        var text = Path.Combine(directory, "embedding-text.txt");
+        if (!File.Exists(text))
+        {
+            FastTextFiles.WriteText(text, EmbeddingTokens());
+        }
+
+        var clock = Stopwatch.StartNew();
+        // A fresh name per seed: ML.NET caches a custom embedding file by its path.
+        _vecPath = tool.Skipgram(text, Path.Combine(directory, $"skipgram-seed{_seed}-{Guid.NewGuid():N}"), _options.FastTextDimension, _seed);
+        _vecSeconds = clock.Elapsed.TotalSeconds;
+        return (_vecPath, _vecSeconds);
+    }
+
+    private FastTextTool RequireFastText(string variant) =>
+        _fastText ?? throw new InvalidOperationException($"{variant} needs the fasttext tool; Program skips it when fasttext is not on PATH.");
+
+    private int CurrentTimeMatchedSteps()
+    {
+        var sca = _scaStage?.Report;
+        var baseline = _baselineReport;
+        if (sca is null || baseline is null)
+        {
+            throw new InvalidOperationException($"{Variants.TimeMatchedBaseline} needs the baseline and sca runs of the same seed; run them first.");
+        }
+
+        var steps = TimeMatchedSteps(sca.Options.Steps, sca.SecondsPerStep, baseline.SecondsPerStep);
+        var note = string.Create(CultureInfo.InvariantCulture,
+            $"seed {_seed}: time-matched baseline {steps} steps = round({sca.Options.Steps} × {sca.SecondsPerStep:F4} s / {baseline.SecondsPerStep:F4} s per step)");
+        if (!Notes.Contains(note))
+        {
+            Notes.Add(note);
+        }
+
+        return steps;
+    }
+
+    /// <summary>Fits the featurizer on every train text, the classifier on the labelled rows, scores the test rows.</summary>
     private void Classify(MLContext ml, IEstimator<ITransformer> featurizer, RunResult result)
     {
-        var trainData = ml.Data.LoadFromEnumerable(train.Select(r => new LabeledText { Label = r.Label, Text = r.Text }));
-        var testData = ml.Data.LoadFromEnumerable(test.Select(r => new LabeledText { Label = r.Label, Text = r.Text }));
+        var allTrain = ml.Data.LoadFromEnumerable(_train.Select(r => new LabeledText { Label = r.Label, Text = r.Text }));
+        var labelledTrain = ml.Data.LoadFromEnumerable(_labelled.Select(r => new LabeledText { Label = r.Label, Text = r.Text }));
+        var testData = ml.Data.LoadFromEnumerable(_test.Select(r => new LabeledText { Label = r.Label, Text = r.Text }));
         var clock = Stopwatch.StartNew();
-        var features = featurizer.Fit(trainData);
+        var features = featurizer.Fit(allTrain);
         result["featurizerSeconds"] = clock.Elapsed.TotalSeconds;
         // Features are computed once and cached: SDCA passes over the data several times.
-        var trainFeatures = ml.Data.Cache(features.Transform(trainData));
+        var trainFeatures = ml.Data.Cache(features.Transform(labelledTrain));
         var head = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.NormalizeMinMax("Features"))
             .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
@@ -146,6 +388,43 @@ internal sealed class ExperimentRunner(ExperimentOptions options, List<LabeledRo
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(features.Transform(testData)));
         result["accuracy"] = metrics.MicroAccuracy;
         result["macroF1"] = MacroF1.Compute(metrics.ConfusionMatrix.Counts);
+    }
+
+    private List<string[]> EmbeddingTokens() =>
+        _embeddingTokens ??= TokenCounts.Tokenize(_train.Select(r => r.Text).Concat(_corpus ?? []));
+
+    private Dictionary<string, long> EmbeddingCounts() => _embeddingCounts ??= TokenCounts.Of(EmbeddingTokens());
+
+    private string WorkDirectory()
+    {
+        if (_workDirectory is null)
+        {
+            _workDirectory = Path.Combine(Path.GetTempPath(), $"coherence-experiments-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(_workDirectory);
+        }
+
+        return _workDirectory;
+    }
+
+    private void EndSeed()
+    {
+        _scaStage?.Dispose();
+        _scaStage = null;
+        _baselineReport = null;
+        if (_vecPath is not null)
+        {
+            File.Delete(_vecPath);
+            _vecPath = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        EndSeed();
+        if (_workDirectory is not null && Directory.Exists(_workDirectory))
+        {
+            Directory.Delete(_workDirectory, recursive: true);
+        }
     }
 
     private static void Put(RunResult result, string prefix, BucketedSummary summary, string overallName)
@@ -182,14 +461,5 @@ internal sealed class ExperimentRunner(ExperimentOptions options, List<LabeledRo
     {
         public string Label { get; set; } = "";
         public string Text { get; set; } = "";
-    }
-
-    /// <summary>An already fitted coherence stage used as a pipeline head (fitting returns it unchanged).</summary>
-    private sealed class FittedStage(CoherenceEmbeddingTransformer stage) : IEstimator<ITransformer>
-    {
-        public ITransformer Fit(IDataView input) => stage;
-
-        public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-            new CoherenceEmbeddingEstimator(new MLContext(), stage.OutputColumnName, stage.InputColumnName, stage.Report.Options).GetOutputSchema(inputSchema);
     }
 }

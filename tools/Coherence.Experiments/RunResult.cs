@@ -22,7 +22,8 @@ internal sealed class RunResult
         "neighborAgreement", "rareNeighborAgreement", "mediumNeighborAgreement", "frequentNeighborAgreement",
         "anisotropy", "effectiveRank", "isotropy",
         "pairsSpearman", "pairsAuc", "pairsFound", "pairsSkipped",
-        "vocabularySize", "rareTokens", "trainingTokens",
+        "pairsAuc5to19", "pairsAuc20to99", "pairsAuc100plus", "pairsFound5to19", "pairsFound20to99", "pairsFound100plus",
+        "vocabularySize", "rareTokens", "trainingTokens", "steps", "labelledRows",
         "trainSeconds", "statisticsSeconds", "secondsPerStep", "tokensPerSecond", "peakMemoryMB",
         "featurizerSeconds", "classifierSeconds",
     ];

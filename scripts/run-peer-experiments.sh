@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The side-by-side experiments of issue 9: for each dataset and label fraction, every harness variant
+# (FeaturizeText, the stage's baseline / sca / time-matched baseline / ablations, their concatenations,
+# fastText's vectors and classifier) over several seeds, with WordNet synonym pairs built from that
+# dataset's train texts for the rare-word AUC. One harness process per (dataset, fraction), one after
+# the other; each writes results.json, report.md and PNGs into its own folder.
+#
+#   scripts/run-peer-experiments.sh [harness options]      # e.g. --steps 500 --eval-interval 50
+#
+# Environment (defaults in brackets):
+#   DATA       folder with <set>/{train,test}.tsv             [data/full; run scripts/get-data.sh first]
+#   OUT        output root; runs go to OUT/<set>-labels-<F>   [out/peers]
+#   SETS       datasets                                       ["spam wordnet"]
+#   FRACTIONS  label fractions                                ["1 0.1"]
+#   SEEDS      seeds 1..SEEDS                                 [3]
+# Needs the .NET 10 SDK, WordNet (/usr/share/wordnet, or WORDNET_DIR) and, for the fastText variants,
+# the fasttext command (scripts/get-data.sh installs both as root).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="${DATA:-$ROOT/data/full}"
+OUT="${OUT:-$ROOT/out/peers}"
+SETS="${SETS:-spam wordnet}"
+FRACTIONS="${FRACTIONS:-1 0.1}"
+SEEDS="${SEEDS:-3}"
+WORDNET_DIR="${WORDNET_DIR:-/usr/share/wordnet}"
+PROJECT="$ROOT/tools/Coherence.Experiments"
+
+for set in $SETS; do
+  for f in train test; do
+    [[ -s "$DATA/$set/$f.tsv" ]] || { echo "run-peer-experiments: $DATA/$set/$f.tsv missing; run scripts/get-data.sh first" >&2; exit 1; }
+  done
+done
+command -v fasttext >/dev/null 2>&1 || echo "run-peer-experiments: fasttext not on PATH; its variants will be skipped (apt-get install fasttext)" >&2
+
+dotnet build -c Release "$PROJECT" -nologo -v q >/dev/null
+harness() { dotnet run -c Release --no-build --project "$PROJECT" -- "$@"; }
+
+for set in $SETS; do
+  # Synonym pairs banded by the counts in this set's train texts: the text the embeddings train on.
+  pairs="$OUT/$set-wordnet-pairs.tsv"
+  mkdir -p "$OUT"
+  harness wordnet-pairs --train "$DATA/$set/train.tsv" --wordnet "$WORDNET_DIR" --out "$pairs"
+  for fraction in $FRACTIONS; do
+    echo "== $set, label fraction $fraction -> $OUT/$set-labels-$fraction"
+    # One libtorch thread: on a shared 2-core machine two intra-op threads spin against other work
+    # (docs/results/README.md measured 0.09-0.11 s/step with 1 thread against 0.22-0.37 with 2).
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 harness \
+      --train "$DATA/$set/train.tsv" --test "$DATA/$set/test.tsv" --pairs "$pairs" \
+      --seeds "$SEEDS" --label-fraction "$fraction" --title "$set, label fraction $fraction" \
+      --out "$OUT/$set-labels-$fraction" "$@"
+  done
+done
+echo "run-peer-experiments: done -> $OUT"
