@@ -199,7 +199,7 @@ internal static class ResultsWriter
 
         sb.AppendLine();
         sb.AppendLine("## Results").AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Test-split classification ({(options.LabelFraction < 1 ? $"label fraction {options.LabelFraction:0.###}: the classifiers saw {options.LabelFraction:P0} of the train labels" : "all train labels")}):").AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Test-split classification ({(options.LabelFraction < 1 ? $"label fraction {options.LabelFraction:0.###}: the classifiers saw {options.LabelFraction * 100:0.#}% of the train labels" : "all train labels")}):").AppendLine();
         sb.AppendLine(Table(results, ClassificationColumns));
         sb.AppendLine("Embedding tables:").AppendLine();
         sb.AppendLine(Table(results, EmbeddingColumns));
