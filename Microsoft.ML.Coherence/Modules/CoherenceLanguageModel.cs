@@ -78,7 +78,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         }
         else
         {
-            h = x + positions![..(int)x.shape[1], ..].unsqueeze(0);
+            h = x.Plus(positions![..(int)x.shape[1], ..].unsqueeze(0));
             foreach (var block in blocks)
                 h = block.forward(h);
             h = final_norm!.forward(h);

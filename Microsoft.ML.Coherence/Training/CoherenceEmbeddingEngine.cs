@@ -44,7 +44,7 @@ internal static class CoherenceEmbeddingEngine
         {
             var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
-                new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), partial));
+                new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), partial), diverged.InnerException);
         }
         var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
         return new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), report);

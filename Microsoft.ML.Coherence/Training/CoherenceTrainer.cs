@@ -43,6 +43,12 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>Test seam: returns true for a step whose loss is replaced by NaN.</summary>
     internal Func<int, bool>? InjectNonFiniteLoss { get; set; }
 
+    /// <summary>Test seam: returns true for a step whose backward pass fails as a libtorch error would.</summary>
+    internal Func<int, bool>? InjectNativeFailure { get; set; }
+
+    // True while the optimiser writes the weights: a failure then leaves them partly updated.
+    private bool _updatingWeights;
+
     /// <summary>Steps completed (including those restored from a checkpoint).</summary>
     public int CompletedSteps { get; private set; }
 
@@ -83,9 +89,14 @@ internal sealed class CoherenceTrainer : IDisposable
 
             bool log = step % logEvery == 0 || step == steps || step == firstStep;
             StepLosses losses;
-            using (var scope = torch.NewDisposeScope())
+            try
             {
+                using var scope = torch.NewDisposeScope();
                 losses = TrainStep(step, train, time, batch, lmSampler, negativeSampler, field, weight, log);
+            }
+            catch (Exception failure) when (failure is not (CoherenceTrainingException or OperationCanceledException))
+            {
+                throw StepFailed(step, failure, checkpoints);
             }
             CompletedSteps = step;
             TokensTrained += (long)batch * time;
@@ -252,18 +263,20 @@ internal sealed class CoherenceTrainer : IDisposable
             if (alignmentBatch is not null)
             {
                 alignment = CoherenceAlignmentLoss.Compute(unit, alignmentBatch, _options.Temperature);
-                loss = loss + alignment.Times(weight);
+                loss = loss.Plus(alignment.Times(weight));
             }
             if (_options.UniformityWeight > 0)
             {
                 uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors.Length));
-                loss = loss + uniformity.Times(_options.UniformityWeight);
+                loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
             }
         }
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
 
         loss.backward();
+        if (InjectNativeFailure?.Invoke(step) == true)
+            throw new System.Runtime.InteropServices.ExternalException($"Injected libtorch failure at step {step}.");
         double norm = _options.GradientClipNorm > 0
             ? torch.nn.utils.clip_grad_norm_(Model.parameters(), _options.GradientClipNorm)
             : 0;
@@ -276,11 +289,52 @@ internal sealed class CoherenceTrainer : IDisposable
                 $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
                 $"or CoherenceWeight (now {_options.CoherenceWeight}), or raise Temperature (now {_options.Temperature}).", step);
         }
+        _updatingWeights = true;
         _optimizer.Step();
+        _updatingWeights = false;
         _optimizer.ZeroGrad();
         return readLosses
             ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
             : new StepLosses(total, double.NaN, double.NaN, double.NaN);
+    }
+
+    /// <summary>
+    /// A step failed with a libtorch or runtime error. Before the weight update the model still holds the last
+    /// completed step: it is checkpointed (when checkpoints are on) so a new Fit resumes from there. A failure
+    /// inside the update leaves the weights partly written: they are restored from the newest checkpoint when
+    /// there is one.
+    /// </summary>
+    private CoherenceTrainingException StepFailed(int step, Exception failure, CheckpointStore? checkpoints)
+    {
+        _optimizer.ZeroGrad();
+        string kept;
+        if (!_updatingWeights)
+        {
+            kept = $"The model keeps the weights of step {CompletedSteps}, the last completed step";
+            if (checkpoints is not null && CompletedSteps > 0)
+            {
+                checkpoints.Save(CompletedSteps, Model, _optimizer, Fingerprint());
+                kept += $", checkpointed in '{_options.CheckpointDirectory}'; a new Fit with the same settings resumes from it";
+            }
+        }
+        else if (checkpoints is not null && checkpoints.TryLoadLatest(Model, _optimizer, Fingerprint(), out int restored))
+        {
+            CompletedSteps = restored;
+            kept = $"The failure came during the weight update; the model was restored to the checkpoint of step {restored}";
+        }
+        else
+        {
+            kept = "The failure came during the weight update, so the weights may be partly updated (set CheckpointDirectory to keep restorable weights)";
+        }
+        _updatingWeights = false;
+        return new CoherenceTrainingException(
+            $"Training failed at step {step}: {failure.GetType().Name}: {FirstLine(failure.Message)} {kept}.", step, lastGoodModel: null, failure);
+    }
+
+    private static string FirstLine(string message)
+    {
+        int end = message.IndexOf('\n');
+        return (end < 0 ? message : message[..end]).Trim();
     }
 
     /// <summary>Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length.</summary>
