@@ -40,6 +40,13 @@ internal sealed class CoherenceTrainer : IDisposable
 
     public CoherenceLanguageModel Model { get; }
 
+    /// <summary>The run's optimiser steps (the engine resolves a null <see cref="CoherenceEmbeddingOptions.Steps"/> from the epochs first).</summary>
+    private int Steps => _options.Steps ?? throw new InvalidOperationException("Steps must be resolved before training.");
+
+    /// <summary>Tokens a training sequence predicts: the context length, or less for a corpus shorter than that.</summary>
+    internal static int SequenceLength(CoherenceEmbeddingOptions options, long trainingTokens) =>
+        (int)Math.Max(1, Math.Min(options.ContextLength, trainingTokens - 1));
+
     /// <summary>Test seam: returns true for a step whose loss is replaced by NaN.</summary>
     internal Func<int, bool>? InjectNonFiniteLoss { get; set; }
 
@@ -64,8 +71,8 @@ internal sealed class CoherenceTrainer : IDisposable
     {
         if (train.TokenCount < 2)
             throw new ArgumentException("The training corpus needs at least 2 known-or-unknown tokens to predict a next token.", "corpus");
-        int steps = _options.Steps;
-        int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
+        int steps = Steps;
+        int time = SequenceLength(_options, train.TokenCount);
         int batch = _options.BatchSize;
         var lmSampler = new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true);
         var negativeSampler = !_options.IsBaseline ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
@@ -144,10 +151,10 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>Sets the optimiser's learning rate for a 1-based step and returns it with that step's coherence weight.</summary>
     private (double LearningRate, double CoherenceWeight) ScheduleStep(int step)
     {
-        double lr = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
+        double lr = LearningRateSchedule.LearningRate(step, Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
         _optimizer.LearningRate = lr;
         double weight = _options.IsBaseline ? 0
-            : LearningRateSchedule.CoherenceWeight(step, _options.Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
+            : LearningRateSchedule.CoherenceWeight(step, Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
         return (lr, weight);
     }
 
@@ -176,7 +183,7 @@ internal sealed class CoherenceTrainer : IDisposable
     /// </summary>
     internal void RunStep(int step, TokenCorpus train, UnigramSampler lmSampler, UnigramSampler? negativeSampler, StatisticalField field)
     {
-        int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
+        int time = SequenceLength(_options, train.TokenCount);
         var (_, weight) = ScheduleStep(step);
         using var scope = torch.NewDisposeScope();
         TrainStep(step, train, time, _options.BatchSize, lmSampler, _options.IsBaseline ? null : negativeSampler, field, weight, readLosses: false);
@@ -237,7 +244,10 @@ internal sealed class CoherenceTrainer : IDisposable
         var slotTensor = torch.tensor(slots).to(_device);
         var rows = table.index_select(0, slotTensor.narrow(0, 0, lmRows));               // [LM rows, d]
 
-        var hidden = Model.Encode(rows.narrow(0, 0, positions).view(batch, time, Model.Dimension)).reshape(-1, Model.Dimension); // [B*T, d]
+        // The window of T + 1 vectors is the inputs' first position followed by the targets.
+        var window = torch.cat([rows.narrow(0, 0, positions).view(batch, time, Model.Dimension).narrow(1, 0, 1),
+            rows.narrow(0, positions, positions).view(batch, time, Model.Dimension)], 1);
+        var hidden = Model.Hidden(window, _options.EffectiveObjective).reshape(-1, Model.Dimension); // [B*T, d]
         var targets = allIds.narrow(0, positions, positions);
         Tensor task;
         if (lmNegatives > 0)
@@ -337,7 +347,10 @@ internal sealed class CoherenceTrainer : IDisposable
         return (end < 0 ? message : message[..end]).Trim();
     }
 
-    /// <summary>Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length.</summary>
+    /// <summary>
+    /// Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length, of the objective
+    /// trained: next-token perplexity, or for <see cref="CoherenceObjective.CenterWord"/> that of predicting each word from both sides.
+    /// </summary>
     public double HeldOutPerplexity(TokenCorpus heldOut)
     {
         using var noGrad = torch.no_grad();
@@ -371,7 +384,8 @@ internal sealed class CoherenceTrainer : IDisposable
             using var inner = torch.NewDisposeScope();
             int rows = ids.Count / (time + 1);
             var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
-            var hidden = Model.forward(window[.., ..time]).reshape(-1, Model.Dimension);
+            var vectors = Model.Embedding.index_select(0, window.flatten()).view(rows, time + 1, Model.Dimension);
+            var hidden = Model.Hidden(vectors, _options.EffectiveObjective).reshape(-1, Model.Dimension);
             var loss = NextTokenLoss.Full(hidden, Model.Embedding, window[.., 1..].reshape(-1));
             nll += loss.item<float>() * rows * time;
             count += (long)rows * time;

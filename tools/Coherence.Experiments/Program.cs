@@ -62,7 +62,7 @@ await AnsiConsole.Progress()
         {
             foreach (var variant in new[] { "baseline", "sca" })
             {
-                var task = ctx.AddTask($"seed {seed} {variant}", maxValue: m.Steps);
+                var task = ctx.AddTask($"seed {seed} {variant}", maxValue: m.Steps ?? 1); // the progress sets the resolved total
                 var r = runner.RunEmbedding(variant, seed, new TaskProgress(task));
                 task.Value = task.MaxValue;
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
@@ -149,6 +149,7 @@ internal sealed class TaskProgress(ProgressTask task) : IProgress<CoherenceTrain
 {
     public void Report(CoherenceTrainingProgress value)
     {
+        task.MaxValue = value.TotalSteps;
         task.Value = value.Step;
         task.Description = $"{task.Description.Split(" | ")[0]} | loss {value.Loss:F3}" + (value.HeldOutPerplexity is double p ? $" ppl {p:F0}" : "");
     }
