@@ -9,21 +9,49 @@ public sealed class CoherenceTokenizerTests
     private const string Sentence = "Hello, World! The CAFÉ costs 3.50 dollars.";
 
     [TestMethod]
-    public void TokensAreLowerCaseWithoutDiacriticsAndKeepPunctuation()
+    public void TokensAreLowerCaseWithoutDiacriticsAndPunctuationSplitOff()
     {
         var tokenizer = new CoherenceTokenizer(new MLContext(seed: 1));
-        var tokens = tokenizer.Tokenize([Sentence, ""]).ToArray();
+        var tokens = tokenizer.Tokenize([Sentence, "", "\"Quoted\" e-mail: user@example.com — ok…"]).ToArray();
 
-        CollectionAssert.AreEqual(new[] { "hello,", "world!", "the", "cafe", "costs", "3.50", "dollars." }, tokens[0]);
+        CollectionAssert.AreEqual(new[] { "hello", "world", "the", "cafe", "costs", "3", "50", "dollars" }, tokens[0]);
         Assert.IsEmpty(tokens[1]);
+        CollectionAssert.AreEqual(new[] { "quoted", "e", "mail", "user", "example", "com", "ok" }, tokens[2]);
     }
 
     [TestMethod]
-    public void TokensEqualMLNetDefaultTransforms()
+    public void WithoutPunctuationSplittingPunctuationStaysAttached()
     {
-        // The reference uses ML.NET's default arguments: this fails if our constants drift from them.
+        var tokens = new CoherenceTokenizer(new MLContext(seed: 1), splitPunctuation: false).Tokenize([Sentence]).Single();
+        CollectionAssert.AreEqual(new[] { "hello,", "world!", "the", "cafe", "costs", "3.50", "dollars." }, tokens);
+    }
+
+    [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void NoTokenHoldsWhiteSpaceOrAControlCharacter(bool splitPunctuation)
+    {
+        string[] documents =
+        [
+            "tab\tseparated\nlines\r\nand\u0001control\u007Fchars\u0085next", "no\u00A0break\u2028line\u2029para\u200Bzero\uFEFFbom\u3000wide",
+            "日本語 テキスト 😀 emoji\tmix", new string('x', 5) + "\v\f" + "end",
+        ];
+        var rows = new CoherenceTokenizer(new MLContext(seed: 1), splitPunctuation).Tokenize(documents).ToArray();
+        var all = rows.SelectMany(row => row).ToArray();
+        Assert.IsTrue(all.All(token => token.Length > 0 && !token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '\u200B' or '\uFEFF')),
+            string.Join(" | ", all.Select(t => string.Join(",", t.Select(c => ((int)c).ToString("X4"))))));
+        CollectionAssert.AreEqual(new[] { "tab", "separated", "lines", "and", "control", "chars", "next" }, rows[0]);
+        CollectionAssert.Contains(rows[2], "😀");
+        CollectionAssert.Contains(rows[2], "日本語");
+    }
+
+    [TestMethod]
+    public void WithoutPunctuationSplittingTokensEqualMLNetDefaultTransformsOnSpaceSeparatedText()
+    {
+        // The reference uses ML.NET's default arguments: this fails if our normalisation constants drift from them.
+        // (On text with tabs or newlines ours differs on purpose: those always separate words.)
         var mlContext = new MLContext(seed: 1);
-        string[] documents = [Sentence, "  Two  spaces\tand a tab ", "Ça, c'est l'été: 42°C!"];
+        string[] documents = [Sentence, "  Two  spaces and a space ", "Ça, c'est l'été: 42°C!"];
         var data = mlContext.Data.LoadFromEnumerable(documents.Select(text => new TextRow { Body = text }));
         var reference = mlContext.Transforms.Text.NormalizeText("Normalized", nameof(TextRow.Body))
             .Append(mlContext.Transforms.Text.TokenizeIntoWords("Tokens", "Normalized"))
@@ -31,7 +59,7 @@ public sealed class CoherenceTokenizerTests
         var expected = reference.GetColumn<VBuffer<ReadOnlyMemory<char>>>("Tokens")
             .Select(row => row.DenseValues().Select(token => token.ToString()).ToArray()).ToArray();
 
-        var actual = new CoherenceTokenizer(mlContext).Tokenize(data, nameof(TextRow.Body)).ToArray();
+        var actual = new CoherenceTokenizer(mlContext, splitPunctuation: false).Tokenize(data, nameof(TextRow.Body)).ToArray();
 
         Assert.HasCount(expected.Length, actual);
         for (var row = 0; row < expected.Length; row++)

@@ -99,6 +99,43 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
+    public void LibtorchFailureMidStepKeepsTheLastGoodWeightsAndACheckpointedRunResumesExactly()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "coherence-crash-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var uninterrupted = Train(PlantedCorpus.TinyOptions(steps: 12)).GetEmbeddingMatrix();
+            var options = PlantedCorpus.TinyOptions(steps: 12);
+            options.CheckpointDirectory = directory;
+            options.CheckpointInterval = 100; // no regular checkpoint before the failure: the one left is written by the failure
+            CoherenceTrainer? trainer = null;
+            float[]? afterStep6 = null;
+            var capture = new SynchronousProgress(p => { if (p.Step == 6) afterStep6 = trainer!.CurrentEmbedding(); });
+            var error = Assert.ThrowsExactly<CoherenceTrainingException>(() => Train(options, capture, default, t =>
+            {
+                trainer = t;
+                t.InjectNativeFailure = step => step == 7;
+            }));
+            Assert.AreEqual(7, error.Step);
+            Assert.IsInstanceOfType<System.Runtime.InteropServices.ExternalException>(error.InnerException);
+            StringAssert.Contains(error.Message, "Training failed at step 7");
+            StringAssert.Contains(error.Message, "weights of step 6");
+            Assert.IsNotNull(error.LastGoodModel);
+            CollectionAssert.AreEqual(afterStep6, error.LastGoodModel.GetEmbeddingMatrix());
+            CollectionAssert.AreEqual(new[] { CheckpointStore.FileName(6) }, Directory.GetFiles(directory).Select(Path.GetFileName).ToArray());
+
+            var resumed = Train(options);
+            Assert.AreEqual(6, resumed.Report.ResumedFromStep);
+            CollectionAssert.AreEqual(uninterrupted, resumed.GetEmbeddingMatrix());
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void LiveTensorCountStaysFlatAcrossSteps()
     {
         var counts = new List<long>();

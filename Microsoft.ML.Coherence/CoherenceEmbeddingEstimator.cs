@@ -17,7 +17,7 @@ namespace Microsoft.ML.Coherence;
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | Yes |
 /// | Input column data type | <xref:System.String> (text) |
-/// | Output column data type | Known-size vector of <xref:System.Single>: EmbeddingDimension (Mean) or 2 x EmbeddingDimension (MeanMax) |
+/// | Output column data type | Known-size vector of <xref:System.Single>: EmbeddingDimension (Mean, Sif) or 2 x EmbeddingDimension (MeanMax) |
 /// | Exportable to ONNX | The scoring stage itself is an ONNX graph inside ML.NET's built-in transforms |
 /// | Needs TorchSharp | To fit; not to score or load |
 ///
@@ -97,7 +97,7 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     {
         ArgumentNullException.ThrowIfNull(input);
         ValidateInput(input.Schema, InputColumnName);
-        var tokenizer = new CoherenceTokenizer(_mlContext);
+        var tokenizer = new CoherenceTokenizer(_mlContext, _options.SplitPunctuation);
         var model = CoherenceEmbeddingEngine.Train(_mlContext, () => tokenizer.Tokenize(input, InputColumnName), _options, Progress, CancellationToken, host: Environment);
         return CoherenceEmbeddingTransformer.Create(_mlContext, model, OutputColumnName, InputColumnName, input.Schema);
     }

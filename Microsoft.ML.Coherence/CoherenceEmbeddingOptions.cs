@@ -44,8 +44,10 @@ public sealed class CoherenceEmbeddingOptions
         public const int AnchorsPerStep = 256;
         /// <summary>Shared negatives of the sampled softmax for the next-token loss; 0 uses the full softmax.</summary>
         public const int SampledSoftmaxNegatives = 256;
-        /// <summary>Optimiser steps.</summary>
-        public const int Steps = 1_000;
+        /// <summary>Passes over the training tokens when <see cref="CoherenceEmbeddingOptions.Steps"/> is not set.</summary>
+        public const float Epochs = 5f;
+        /// <summary>Punctuation separates words (and is dropped).</summary>
+        public const bool SplitPunctuation = true;
         /// <summary>Sequences per batch.</summary>
         public const int BatchSize = 32;
         /// <summary>Peak learning rate of AdamW.</summary>
@@ -96,8 +98,23 @@ public sealed class CoherenceEmbeddingOptions
     public int AnchorsPerStep { get; set; } = Defaults.AnchorsPerStep;
     /// <summary>Shared negatives of the sampled softmax; 0 uses the full softmax over the vocabulary.</summary>
     public int SampledSoftmaxNegatives { get; set; } = Defaults.SampledSoftmaxNegatives;
-    /// <summary>Optimiser steps.</summary>
-    public int Steps { get; set; } = Defaults.Steps;
+    /// <summary>
+    /// Optimiser steps; null (the default) sets them from <see cref="Epochs"/>: epochs x training tokens / (batch x context)
+    /// tokens a step, at least 1. The report states the steps, epochs and tokens trained.
+    /// </summary>
+    public int? Steps { get; set; }
+    /// <summary>Passes over the training tokens, used when <see cref="Steps"/> is null (greater than 0).</summary>
+    public float Epochs { get; set; } = Defaults.Epochs;
+    /// <summary>
+    /// What the language-model term predicts. Null (the default) picks <see cref="CoherenceObjective.CenterWord"/> in static
+    /// mode (<see cref="Layers"/> = 0) and <see cref="CoherenceObjective.NextToken"/> with Transformer layers, which are causal.
+    /// </summary>
+    public CoherenceObjective? Objective { get; set; }
+    /// <summary>
+    /// Whether punctuation separates words and is dropped ("world!" becomes "world"); white space and control characters
+    /// always separate words. The saved scoring chain tokenises the same way.
+    /// </summary>
+    public bool SplitPunctuation { get; set; } = Defaults.SplitPunctuation;
     /// <summary>Sequences per batch.</summary>
     public int BatchSize { get; set; } = Defaults.BatchSize;
     /// <summary>Peak learning rate.</summary>
@@ -130,6 +147,18 @@ public sealed class CoherenceEmbeddingOptions
 
     /// <summary>Whether both coherence terms are off, i.e. this is the baseline.</summary>
     public bool IsBaseline => CoherenceWeight == 0 && UniformityWeight == 0;
+
+    /// <summary>The objective training uses: <see cref="Objective"/>, or the default for <see cref="Layers"/>.</summary>
+    public CoherenceObjective EffectiveObjective => Objective ?? (Layers == 0 ? CoherenceObjective.CenterWord : CoherenceObjective.NextToken);
+
+    /// <summary>These options with both coherence weights 0: the baseline, which differs from them only in the coherence terms.</summary>
+    public CoherenceEmbeddingOptions AsBaseline()
+    {
+        var baseline = Clone();
+        baseline.CoherenceWeight = 0;
+        baseline.UniformityWeight = 0;
+        return baseline;
+    }
 
     /// <summary>A copy of these options.</summary>
     public CoherenceEmbeddingOptions Clone() => (CoherenceEmbeddingOptions)MemberwiseClone();

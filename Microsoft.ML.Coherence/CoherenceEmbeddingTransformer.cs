@@ -32,7 +32,7 @@ public sealed class CoherenceEmbeddingTransformer : ITransformer, IDisposable
         string inputColumnName, DataViewSchema? inputSchema)
     {
         var chain = ScoringChainBuilder.Build(mlContext, outputColumnName, inputColumnName, model.Vocabulary.Tokens, model.Weights,
-            model.Report.Options.Pooling, inputSchema);
+            model.Report.Options.Pooling, inputSchema, model.Report.Options.SplitPunctuation);
         return new CoherenceEmbeddingTransformer(model, chain, outputColumnName, inputColumnName);
     }
 

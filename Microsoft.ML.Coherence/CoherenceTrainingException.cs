@@ -1,10 +1,22 @@
 namespace Microsoft.ML.Coherence;
 
-/// <summary>Training stopped because the loss or a gradient stopped being finite; the model keeps the last good weights.</summary>
+/// <summary>
+/// Training stopped before its last step: the loss or a gradient stopped being finite, or libtorch failed
+/// mid-step (the cause is then the <see cref="Exception.InnerException"/>). <see cref="LastGoodModel"/> keeps the
+/// weights of the last completed step, and a run with <see cref="CoherenceEmbeddingOptions.CheckpointDirectory"/>
+/// set can be resumed from there.
+/// </summary>
 public sealed class CoherenceTrainingException : InvalidOperationException
 {
     /// <summary>Creates the exception.</summary>
-    public CoherenceTrainingException(string message, int step, CoherenceEmbeddingModel? lastGoodModel = null) : base(message)
+    public CoherenceTrainingException(string message, int step, CoherenceEmbeddingModel? lastGoodModel = null)
+        : this(message, step, lastGoodModel, innerException: null)
+    {
+    }
+
+    /// <summary>Creates the exception with the failure that stopped training.</summary>
+    public CoherenceTrainingException(string message, int step, CoherenceEmbeddingModel? lastGoodModel, Exception? innerException)
+        : base(message, innerException)
     {
         Step = step;
         LastGoodModel = lastGoodModel;

@@ -15,6 +15,10 @@ public sealed class CoherenceTrainingReport
     public required long TrainingTokens { get; init; }
     /// <summary>Tokens in the held-out split used for perplexity.</summary>
     public required long HeldOutTokens { get; init; }
+    /// <summary>Passes over the training tokens that the run's steps make (steps x batch x context / training tokens).</summary>
+    public double Epochs { get; init; }
+    /// <summary>Tokens predicted by the steps this run took (a resumed run counts only its own steps).</summary>
+    public long TokensTrained { get; init; }
     /// <summary>Step restored from a checkpoint, if the run resumed.</summary>
     public int? ResumedFromStep { get; init; }
     /// <summary>Progress reports at log and evaluation steps.</summary>

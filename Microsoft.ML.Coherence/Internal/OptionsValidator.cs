@@ -37,7 +37,14 @@ internal static class OptionsValidator
         Positive(nameof(o.AnchorsPerStep), o.AnchorsPerStep);
         if (o.SampledSoftmaxNegatives < 0)
             CoherenceThrow.OptionOutOfRange(nameof(o.SampledSoftmaxNegatives), o.SampledSoftmaxNegatives, "0 (full softmax) or more");
-        Positive(nameof(o.Steps), o.Steps);
+        if (o.Steps is int steps)
+            Positive(nameof(o.Steps), steps);
+        if (!(o.Epochs > 0) || float.IsInfinity(o.Epochs))
+            CoherenceThrow.OptionOutOfRange(nameof(o.Epochs), o.Epochs, "a finite number greater than 0");
+        if (o.Objective is { } objective && !Enum.IsDefined(objective))
+            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), objective, "null, NextToken or CenterWord");
+        if (o.Objective == CoherenceObjective.CenterWord && o.Layers > 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, $"NextToken or null with Layers = {o.Layers}: Transformer layers are causal, CenterWord is for static mode (Layers = 0)");
         Positive(nameof(o.BatchSize), o.BatchSize);
         if (!(o.LearningRate > 0) || float.IsInfinity(o.LearningRate))
             CoherenceThrow.OptionOutOfRange(nameof(o.LearningRate), o.LearningRate, "a finite number greater than 0");
@@ -49,7 +56,7 @@ internal static class OptionsValidator
         if (!(o.HeldOutFraction >= 0 && o.HeldOutFraction < 0.5f))
             CoherenceThrow.OptionOutOfRange(nameof(o.HeldOutFraction), o.HeldOutFraction, "0 to less than 0.5");
         if (!Enum.IsDefined(o.Pooling))
-            CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean or MeanMax");
+            CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean, MeanMax or Sif");
         Positive(nameof(o.CheckpointInterval), o.CheckpointInterval);
     }
 

@@ -10,6 +10,9 @@ namespace Microsoft.ML.Coherence.Internal;
 /// reads it (seen here: "Expected false to be true ... toFloat" from masked_fill at step 190 of a 300-step
 /// run, not reproducible on the next run). A <c>using</c> keeps each Scalar reachable until the call returns.
 /// Use these instead of <c>tensor * 2.0</c>-style operators and implicit Scalar arguments in library code.
+/// TorchSharp also creates Scalars of its own behind some overloads: <c>add(Tensor)</c> and the <c>+</c> operator
+/// call <c>add(other, 1)</c>, <c>add(Scalar)</c> calls <c>add(scalar, 1)</c>, <c>arange(start, stop)</c> passes a
+/// step of 1. <c>ImplicitScalarScanTests</c> fails when library code reaches any such overload.
 /// </summary>
 internal static class ScalarArithmetic
 {
@@ -22,7 +25,22 @@ internal static class ScalarArithmetic
     public static Tensor Plus(this Tensor tensor, double value)
     {
         using var scalar = value.ToScalar();
-        return tensor.add(scalar);
+        using var one = 1.ToScalar();
+        return tensor.add(scalar, one);
+    }
+
+    /// <summary><paramref name="tensor"/> + <paramref name="other"/> (broadcasting), with the alpha of 1 held alive.</summary>
+    public static Tensor Plus(this Tensor tensor, Tensor other)
+    {
+        using var one = 1.ToScalar();
+        return tensor.add(other, one);
+    }
+
+    /// <summary>In place: <paramref name="tensor"/> += <paramref name="value"/>.</summary>
+    public static Tensor PlusInPlace(this Tensor tensor, Scalar value)
+    {
+        using var one = 1.ToScalar();
+        return tensor.add_(value, one);
     }
 
     public static Tensor DividedBy(this Tensor tensor, double value)
@@ -54,6 +72,7 @@ internal static class ScalarArithmetic
     {
         using var from = start.ToScalar();
         using var to = stop.ToScalar();
-        return torch.arange(from, to, dtype: ScalarType.Int64, device: device);
+        using var step = 1L.ToScalar();
+        return torch.arange(from, to, step, dtype: ScalarType.Int64, device: device);
     }
 }

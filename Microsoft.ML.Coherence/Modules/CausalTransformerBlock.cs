@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 using TorchSharp.Modules;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,8 +42,8 @@ internal sealed class CausalTransformerBlock : nn.Module<Tensor, Tensor>
         Tensor Heads(Tensor x) => x.view(batch, time, _heads, headDim).transpose(1, 2); // [B, H, T, d/H]
         var attended = nn.functional.scaled_dot_product_attention(Heads(parts[0]), Heads(parts[1]), Heads(parts[2]), is_casual: true);
         var merged = attended.transpose(1, 2).contiguous().view(batch, time, dim);
-        var x = h + @out.forward(merged);
-        var y = x + mlp2.forward(nn.functional.gelu(mlp1.forward(norm2.forward(x))));
+        var x = h.Plus(@out.forward(merged));
+        var y = x.Plus(mlp2.forward(nn.functional.gelu(mlp1.forward(norm2.forward(x)))));
         return y.MoveToOuterDisposeScope();
     }
 

@@ -38,7 +38,21 @@ internal sealed class CoherenceEncoderWeights
     public float[] FinalNormWeight { get; init; } = [];
     public float[] FinalNormBias { get; init; } = [];
 
+    /// <summary>SIF pooling: the weight of each token id [V]; empty for the other poolings.</summary>
+    public float[] TokenWeights { get; init; } = [];
+
+    /// <summary>SIF pooling: the unit common component [d] removed from every pooled vector; empty for none.</summary>
+    public float[] CommonComponent { get; init; } = [];
+
     public int Layers => Blocks.Count;
+
+    /// <summary>A copy with SIF's token weights and common component.</summary>
+    public CoherenceEncoderWeights WithSif(float[] tokenWeights, float[] commonComponent) => new()
+    {
+        VocabularySize = VocabularySize, Dimension = Dimension, Heads = Heads, ContextLength = ContextLength,
+        Embeddings = Embeddings, Positions = Positions, Blocks = Blocks, FinalNormWeight = FinalNormWeight, FinalNormBias = FinalNormBias,
+        TokenWeights = tokenWeights, CommonComponent = commonComponent,
+    };
 
     /// <summary>Columns per attention head, d / H.</summary>
     public int HeadDimension => Dimension / Heads;
@@ -61,6 +75,10 @@ internal sealed class CoherenceEncoderWeights
 
         long d = Dimension;
         CheckLength(paramName, nameof(Embeddings), Embeddings, (long)VocabularySize * d);
+        if (TokenWeights is null || (TokenWeights.Length != 0 && TokenWeights.Length != VocabularySize))
+            Throw(paramName, $"TokenWeights has {TokenWeights?.Length.ToString() ?? "no"} values; expected 0 or {VocabularySize}.");
+        if (CommonComponent is null || (CommonComponent.Length != 0 && CommonComponent.Length != Dimension))
+            Throw(paramName, $"CommonComponent has {CommonComponent?.Length.ToString() ?? "no"} values; expected 0 or {Dimension}.");
         if (Layers == 0)
         {
             return;

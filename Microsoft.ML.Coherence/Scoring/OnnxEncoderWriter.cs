@@ -44,7 +44,8 @@ internal static class OnnxEncoderWriter
         {
             CoherencePooling.Mean => weights.Dimension,
             CoherencePooling.MeanMax => 2 * weights.Dimension,
-            _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Pooling must be Mean or MeanMax."),
+            CoherencePooling.Sif => weights.Dimension,
+            _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Pooling must be Mean, MeanMax or Sif."),
         };
     }
 
@@ -112,7 +113,14 @@ internal static class OnnxEncoderWriter
             (states, ids) = WriteTransformer(g, weights, ids);
         }
 
-        WritePooling(g, weights.Dimension, pooling, states, ids, maskStates: weights.Layers > 0, outputName);
+        if (pooling == CoherencePooling.Sif && weights.TokenWeights.Length > 0)
+        {
+            // SIF: each state times its token's weight (the unknown row's weight is irrelevant: it is masked or zero).
+            var tokenWeights = g.Floats("sif_token_weights", weights.TokenWeights, weights.VocabularySize, 1);
+            states = g.Node("Mul", [states, g.Node("Gather", [tokenWeights, ids], Int("axis", 0))]); // [1, n, d] * [1, n, 1]
+        }
+
+        WritePooling(g, weights, pooling, states, ids, maskStates: weights.Layers > 0, outputName);
 
         var model = new ModelProto
         {
@@ -215,8 +223,10 @@ internal static class OnnxEncoderWriter
     }
 
     /// <summary>Masked mean (and max) over the positions whose id is not 0, written to <paramref name="outputName"/>.</summary>
-    private static void WritePooling(OnnxGraphBuilder g, int d, CoherencePooling pooling, string states, string ids, bool maskStates, string outputName)
+    private static void WritePooling(OnnxGraphBuilder g, CoherenceEncoderWeights weights, CoherencePooling pooling, string states, string ids,
+        bool maskStates, string outputName)
     {
+        int d = weights.Dimension;
         var positionAxis = g.Vector("position_axis", 1);
         var known = g.Node("Greater", [ids, g.Int64s("zero_id", [0])]);                 // [1, N] bool
         var knownFloat = g.Node("Cast", [known], Int("to", (long)DataType.Float));
@@ -241,6 +251,22 @@ internal static class OnnxEncoderWriter
             var anyKnown = g.Node("Greater", [count, g.Scalar("zero_count", 0f)]);
             var maxOrZero = g.Node("Where", [anyKnown, max, g.Scalar("zero", 0f)]);
             pooled = g.Node("Concat", [mean, maxOrZero], Int("axis", 1));               // [1, 2d]
+        }
+
+        if (pooling == CoherencePooling.Sif && weights.CommonComponent.Length > 0)
+        {
+            // v - (v·u) u = v (I - u uᵀ): one MatMul with a constant [d, d].
+            var u = weights.CommonComponent;
+            var projection = new float[d * d];
+            for (var i = 0; i < d; i++)
+            {
+                for (var j = 0; j < d; j++)
+                {
+                    projection[(i * d) + j] = (i == j ? 1f : 0f) - (u[i] * u[j]);
+                }
+            }
+
+            pooled = g.Node("MatMul", [pooled, g.Floats("sif_remove_common_component", projection, d, d)]);
         }
 
         var featureLength = pooling == CoherencePooling.MeanMax ? 2L * d : d;

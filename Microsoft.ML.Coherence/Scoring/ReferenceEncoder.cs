@@ -9,7 +9,7 @@ internal static class ReferenceEncoder
 {
     /// <summary>Encodes one row of token ids (0 = unknown) into its pooled feature vector.</summary>
     public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids) =>
-        Pool(Forward(weights, ids), ids, weights.Dimension, pooling);
+        Pool(Forward(weights, ids), ids, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
 
     /// <summary>
     /// The per-token states H, row-major [n, d]. Static mode: H = E[ids]. Otherwise the ids are cut into
@@ -62,9 +62,11 @@ internal static class ReferenceEncoder
 
     /// <summary>
     /// Pools states [n, d] over the positions whose id is not 0: mean = sum / max(count, 1);
-    /// MeanMax appends the element-wise max, or zeros when no id is known.
+    /// MeanMax appends the element-wise max, or zeros when no id is known. Sif weights each state by its token's
+    /// weight before the sum (same divisor) and then removes the common component u: v - (v·u) u.
     /// </summary>
-    public static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, int dimension, CoherencePooling pooling)
+    public static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, int dimension, CoherencePooling pooling,
+        ReadOnlySpan<float> tokenWeights = default, ReadOnlySpan<float> commonComponent = default)
     {
         var d = dimension;
         var result = new float[pooling == CoherencePooling.MeanMax ? 2 * d : d];
@@ -78,9 +80,10 @@ internal static class ReferenceEncoder
             }
 
             var row = states.Slice(t * d, d);
+            float weight = pooling == CoherencePooling.Sif && !tokenWeights.IsEmpty ? tokenWeights[ids[t]] : 1f;
             for (var i = 0; i < d; i++)
             {
-                mean[i] += row[i];
+                mean[i] += weight * row[i];
             }
 
             if (pooling == CoherencePooling.MeanMax)
@@ -98,6 +101,20 @@ internal static class ReferenceEncoder
         for (var i = 0; i < d; i++)
         {
             mean[i] /= Math.Max(count, 1);
+        }
+
+        if (pooling == CoherencePooling.Sif && !commonComponent.IsEmpty)
+        {
+            var projection = 0f;
+            for (var i = 0; i < d; i++)
+            {
+                projection += mean[i] * commonComponent[i];
+            }
+
+            for (var i = 0; i < d; i++)
+            {
+                mean[i] -= projection * commonComponent[i];
+            }
         }
 
         return result;

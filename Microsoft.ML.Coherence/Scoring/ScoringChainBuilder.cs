@@ -6,7 +6,7 @@ namespace Microsoft.ML.Coherence.Scoring;
 
 /// <summary>
 /// Builds the scoring chain of built-in ML.NET transformers that a fitted coherence transformer
-/// saves: NormalizeText -> TokenizeIntoWords -> MapValueToKey -> ApplyOnnxModel -> DropColumns.
+/// saves: NormalizeText -> TokenizeIntoWords (white space, control characters and, by default, punctuation) -> MapValueToKey -> ApplyOnnxModel -> DropColumns.
 /// Every stage saves itself into an ML.NET model zip (the ONNX bytes included), so the saved model
 /// loads and scores with Microsoft.ML and Microsoft.ML.OnnxTransformer alone.
 /// </summary>
@@ -32,6 +32,7 @@ internal static class ScoringChainBuilder
     /// <param name="weights">The trained encoder.</param>
     /// <param name="pooling">How token states are pooled.</param>
     /// <param name="inputSchema">When given, checked up front: <paramref name="inputColumn"/> must be text and no intermediate column may exist.</param>
+    /// <param name="splitPunctuation">Whether the chain's tokeniser splits on punctuation; must be what training used.</param>
     /// <returns>The chain as loaded back from its saved form (a <c>TransformerChain&lt;ITransformer&gt;</c>); dispose it when done.</returns>
     /// <remarks>
     /// ApplyOnnxModel(Stream) copies the model to a temp file it never deletes, and ApplyOnnxModel(path)
@@ -47,7 +48,8 @@ internal static class ScoringChainBuilder
         IReadOnlyList<string> vocabularyTokens,
         CoherenceEncoderWeights weights,
         CoherencePooling pooling,
-        DataViewSchema? inputSchema = null)
+        DataViewSchema? inputSchema = null,
+        bool splitPunctuation = CoherenceEmbeddingOptions.Defaults.SplitPunctuation)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentException.ThrowIfNullOrEmpty(outputColumn);
@@ -74,7 +76,7 @@ internal static class ScoringChainBuilder
         try
         {
             OnnxEncoderWriter.WriteFile(modelPath, weights, pooling, IdsColumnName, outputColumn);
-            var estimator = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn)
+            var estimator = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn, splitPunctuation)
                 .Append(mlContext.Transforms.Conversion.MapValueToKey(IdsColumnName, TokensColumnName, keyData: keyData))
                 .Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath))
                 .Append(mlContext.Transforms.DropColumns(TokensColumnName, IdsColumnName));

@@ -8,12 +8,13 @@ namespace Microsoft.ML.Coherence.Text;
 /// Splits text into word tokens exactly as ML.NET's own transforms do:
 /// <c>NormalizeText</c> (with <see cref="CaseMode"/>, <see cref="KeepDiacritics"/>,
 /// <see cref="KeepPunctuations"/>, <see cref="KeepNumbers"/>) then <c>TokenizeIntoWords</c>
-/// (splitting on <see cref="Separator"/>).
+/// (splitting on white space and control characters, and by default on punctuation: <see cref="Separators"/>).
 /// </summary>
 /// <remarks>
 /// Training and scoring must tokenize identically, so both build their transforms with
-/// <see cref="CreateEstimator"/>. The settings are ML.NET's defaults for those two transforms;
-/// punctuation therefore stays attached to its word ("world!" and "world" are different tokens).
+/// <see cref="CreateEstimator"/>. NormalizeText uses ML.NET's defaults. TokenizeIntoWords splits on every
+/// white-space and control character (so no token holds a tab or a newline) and, with
+/// <see cref="SplitPunctuation"/> (the default), on punctuation too, so "world!" and "world" are one word.
 /// Text is streamed row by row through a cursor and never held in memory as a whole.
 /// </remarks>
 public sealed class CoherenceTokenizer
@@ -30,7 +31,7 @@ public sealed class CoherenceTokenizer
     /// <summary>Whether <c>NormalizeText</c> keeps numbers: yes (ML.NET's default).</summary>
     public const bool KeepNumbers = TextPipelineSettings.KeepNumbers;
 
-    /// <summary>The one separator <c>TokenizeIntoWords</c> splits on: a space (ML.NET's default).</summary>
+    /// <summary>The space, ML.NET's default separator for <c>TokenizeIntoWords</c>; one of <see cref="Separators"/>.</summary>
     public const char Separator = TextPipelineSettings.WordSeparator;
 
     // Name of the token column added while tokenizing a caller's IDataView; unlikely to collide.
@@ -41,11 +42,19 @@ public sealed class CoherenceTokenizer
 
     /// <summary>Creates a tokenizer that builds its transforms in <paramref name="mlContext"/>.</summary>
     /// <param name="mlContext">The ML.NET context.</param>
-    public CoherenceTokenizer(MLContext mlContext)
+    /// <param name="splitPunctuation">Whether punctuation separates words (and is dropped); see <see cref="CoherenceEmbeddingOptions.SplitPunctuation"/>.</param>
+    public CoherenceTokenizer(MLContext mlContext, bool splitPunctuation = CoherenceEmbeddingOptions.Defaults.SplitPunctuation)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         _mlContext = mlContext;
+        SplitPunctuation = splitPunctuation;
     }
+
+    /// <summary>Whether punctuation separates words.</summary>
+    public bool SplitPunctuation { get; }
+
+    /// <summary>The characters <c>TokenizeIntoWords</c> splits on with these settings.</summary>
+    public IReadOnlyList<char> Separators => TextPipelineSettings.Separators(SplitPunctuation);
 
     /// <summary>
     /// The transforms that turn text into tokens: <c>NormalizeText</c> then <c>TokenizeIntoWords</c>,
@@ -59,7 +68,7 @@ public sealed class CoherenceTokenizer
         ArgumentException.ThrowIfNullOrEmpty(outputColumnName);
         inputColumnName ??= outputColumnName;
         // The scoring chain builds its text transforms from the same method: training and scoring never disagree.
-        return TextPipeline.CreateTextEstimator(_mlContext, outputColumnName, inputColumnName);
+        return TextPipeline.CreateTextEstimator(_mlContext, outputColumnName, inputColumnName, SplitPunctuation);
     }
 
     /// <summary>Streams the tokens of each row of <paramref name="data"/>, in row order.</summary>

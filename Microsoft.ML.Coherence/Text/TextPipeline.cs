@@ -10,9 +10,11 @@ internal static class TextPipeline
     /// NormalizeText then TokenizeIntoWords, with <see cref="TextPipelineSettings"/>: reads the text column
     /// <paramref name="inputColumn"/> (String) and writes <paramref name="outputTokensColumn"/>
     /// (variable-length Vector&lt;String&gt;). The normalised text is written to the tokens column and
-    /// tokenised in place, so no other column is added.
+    /// tokenised in place, so no other column is added. White space and control characters always separate
+    /// words; with <paramref name="splitPunctuation"/> punctuation does too (see <see cref="TextPipelineSettings"/>).
     /// </summary>
-    public static EstimatorChain<WordTokenizingTransformer> CreateTextEstimator(MLContext mlContext, string outputTokensColumn, string inputColumn)
+    public static EstimatorChain<WordTokenizingTransformer> CreateTextEstimator(MLContext mlContext, string outputTokensColumn, string inputColumn,
+        bool splitPunctuation)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentException.ThrowIfNullOrEmpty(outputTokensColumn);
@@ -24,6 +26,6 @@ internal static class TextPipeline
                 TextPipelineSettings.KeepDiacritics,
                 TextPipelineSettings.KeepPunctuations,
                 TextPipelineSettings.KeepNumbers)
-            .Append(mlContext.Transforms.Text.TokenizeIntoWords(outputTokensColumn, outputTokensColumn, [TextPipelineSettings.WordSeparator]));
+            .Append(mlContext.Transforms.Text.TokenizeIntoWords(outputTokensColumn, outputTokensColumn, TextPipelineSettings.Separators(splitPunctuation)));
     }
 }

@@ -47,7 +47,7 @@ internal static class CoherenceAlignmentLoss
         if (m > 0)
             logits = torch.cat([logits, anchors.matmul(unitRows.narrow(0, a + a * k, m).t())], 1); // [A, K + M]
         var mask = torch.tensor(batch.LogitMask(), [a, k + m], dtype: unitRows.dtype, device: device);
-        var logQ = nn.functional.log_softmax(logits.DividedBy(temperature) + mask, 1).narrow(1, 0, k);     // [A, K]
+        var logQ = nn.functional.log_softmax(logits.DividedBy(temperature).Plus(mask), 1).narrow(1, 0, k);     // [A, K]
         var p = torch.tensor(batch.Probabilities, [a, k], dtype: unitRows.dtype, device: device);
         var loss = (p * logQ).sum().DividedBy(-a).Plus(batch.MeanNegativeEntropy());
         return loss.MoveToOuterDisposeScope();

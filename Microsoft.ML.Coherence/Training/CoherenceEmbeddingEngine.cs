@@ -30,8 +30,10 @@ internal static class CoherenceEmbeddingEngine
         var prepared = PreparedCorpus.Prepare(documents, options, seed);
         var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
         double statisticsSeconds = prepared.Seconds;
+        options.Steps ??= StepsFor(options, train.TokenCount);
         Log($"Vocabulary {vocabulary.Count:N0} tokens; {train.TokenCount:N0} training and {heldOut.TokenCount:N0} held-out tokens; " +
-            $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}.");
+            $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}; " +
+            $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs).");
 
         using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress);
         configure?.Invoke(trainer);
@@ -44,11 +46,29 @@ internal static class CoherenceEmbeddingEngine
         {
             var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
-                new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), partial));
+                new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, options, vocabulary, train), partial), diverged.InnerException);
         }
         var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
-        return new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), report);
+        return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, options, vocabulary, train), report);
     }
+
+    /// <summary>The trained encoder, with what its pooling needs from the training text (SIF's weights and common component).</summary>
+    private static Scoring.CoherenceEncoderWeights EncoderWeights(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, Vocabulary vocabulary, TokenCorpus train)
+    {
+        var weights = trainer.Model.ToEncoderWeights();
+        return options.Pooling == CoherencePooling.Sif ? Scoring.SifPooling.Fit(weights, vocabulary.Frequencies, train) : weights;
+    }
+
+    /// <summary>Steps for <see cref="CoherenceEmbeddingOptions.Epochs"/> passes over <paramref name="trainingTokens"/>, at least 1.</summary>
+    internal static int StepsFor(CoherenceEmbeddingOptions options, long trainingTokens)
+    {
+        double perStep = (double)options.BatchSize * CoherenceTrainer.SequenceLength(options, trainingTokens);
+        return (int)Math.Clamp(Math.Ceiling(options.Epochs * trainingTokens / perStep), 1, int.MaxValue);
+    }
+
+    /// <summary>Passes over the training tokens that <see cref="CoherenceEmbeddingOptions.Steps"/> steps make.</summary>
+    internal static double Epochs(CoherenceEmbeddingOptions options, long trainingTokens) =>
+        trainingTokens == 0 ? 0 : (double)options.Steps!.Value * options.BatchSize * CoherenceTrainer.SequenceLength(options, trainingTokens) / trainingTokens;
 
     private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
         Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds)
@@ -63,6 +83,8 @@ internal static class CoherenceEmbeddingEngine
             Device = device.ToString(),
             VocabularySize = vocabulary.Count,
             TrainingTokens = train.TokenCount,
+            Epochs = Epochs(options, train.TokenCount),
+            TokensTrained = trainer.TokensTrained,
             HeldOutTokens = heldOut.TokenCount,
             ResumedFromStep = trainer.ResumedFromStep,
             History = trainer.History.ToArray(),

@@ -40,8 +40,21 @@ internal sealed class CoherenceTrainer : IDisposable
 
     public CoherenceLanguageModel Model { get; }
 
+    /// <summary>The run's optimiser steps (the engine resolves a null <see cref="CoherenceEmbeddingOptions.Steps"/> from the epochs first).</summary>
+    private int Steps => _options.Steps ?? throw new InvalidOperationException("Steps must be resolved before training.");
+
+    /// <summary>Tokens a training sequence predicts: the context length, or less for a corpus shorter than that.</summary>
+    internal static int SequenceLength(CoherenceEmbeddingOptions options, long trainingTokens) =>
+        (int)Math.Max(1, Math.Min(options.ContextLength, trainingTokens - 1));
+
     /// <summary>Test seam: returns true for a step whose loss is replaced by NaN.</summary>
     internal Func<int, bool>? InjectNonFiniteLoss { get; set; }
+
+    /// <summary>Test seam: returns true for a step whose backward pass fails as a libtorch error would.</summary>
+    internal Func<int, bool>? InjectNativeFailure { get; set; }
+
+    // True while the optimiser writes the weights: a failure then leaves them partly updated.
+    private bool _updatingWeights;
 
     /// <summary>Steps completed (including those restored from a checkpoint).</summary>
     public int CompletedSteps { get; private set; }
@@ -58,8 +71,8 @@ internal sealed class CoherenceTrainer : IDisposable
     {
         if (train.TokenCount < 2)
             throw new ArgumentException("The training corpus needs at least 2 known-or-unknown tokens to predict a next token.", "corpus");
-        int steps = _options.Steps;
-        int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
+        int steps = Steps;
+        int time = SequenceLength(_options, train.TokenCount);
         int batch = _options.BatchSize;
         var lmSampler = new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true);
         var negativeSampler = !_options.IsBaseline ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
@@ -83,9 +96,14 @@ internal sealed class CoherenceTrainer : IDisposable
 
             bool log = step % logEvery == 0 || step == steps || step == firstStep;
             StepLosses losses;
-            using (var scope = torch.NewDisposeScope())
+            try
             {
+                using var scope = torch.NewDisposeScope();
                 losses = TrainStep(step, train, time, batch, lmSampler, negativeSampler, field, weight, log);
+            }
+            catch (Exception failure) when (failure is not (CoherenceTrainingException or OperationCanceledException))
+            {
+                throw StepFailed(step, failure, checkpoints);
             }
             CompletedSteps = step;
             TokensTrained += (long)batch * time;
@@ -133,10 +151,10 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>Sets the optimiser's learning rate for a 1-based step and returns it with that step's coherence weight.</summary>
     private (double LearningRate, double CoherenceWeight) ScheduleStep(int step)
     {
-        double lr = LearningRateSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
+        double lr = LearningRateSchedule.LearningRate(step, Steps, _options.LearningRate, _options.LearningRateWarmupFraction);
         _optimizer.LearningRate = lr;
         double weight = _options.IsBaseline ? 0
-            : LearningRateSchedule.CoherenceWeight(step, _options.Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
+            : LearningRateSchedule.CoherenceWeight(step, Steps, _options.CoherenceWeight, _options.CoherenceWarmupFraction);
         return (lr, weight);
     }
 
@@ -165,7 +183,7 @@ internal sealed class CoherenceTrainer : IDisposable
     /// </summary>
     internal void RunStep(int step, TokenCorpus train, UnigramSampler lmSampler, UnigramSampler? negativeSampler, StatisticalField field)
     {
-        int time = (int)Math.Min(_options.ContextLength, train.TokenCount - 1);
+        int time = SequenceLength(_options, train.TokenCount);
         var (_, weight) = ScheduleStep(step);
         using var scope = torch.NewDisposeScope();
         TrainStep(step, train, time, _options.BatchSize, lmSampler, _options.IsBaseline ? null : negativeSampler, field, weight, readLosses: false);
@@ -226,7 +244,10 @@ internal sealed class CoherenceTrainer : IDisposable
         var slotTensor = torch.tensor(slots).to(_device);
         var rows = table.index_select(0, slotTensor.narrow(0, 0, lmRows));               // [LM rows, d]
 
-        var hidden = Model.Encode(rows.narrow(0, 0, positions).view(batch, time, Model.Dimension)).reshape(-1, Model.Dimension); // [B*T, d]
+        // The window of T + 1 vectors is the inputs' first position followed by the targets.
+        var window = torch.cat([rows.narrow(0, 0, positions).view(batch, time, Model.Dimension).narrow(1, 0, 1),
+            rows.narrow(0, positions, positions).view(batch, time, Model.Dimension)], 1);
+        var hidden = Model.Hidden(window, _options.EffectiveObjective).reshape(-1, Model.Dimension); // [B*T, d]
         var targets = allIds.narrow(0, positions, positions);
         Tensor task;
         if (lmNegatives > 0)
@@ -252,18 +273,20 @@ internal sealed class CoherenceTrainer : IDisposable
             if (alignmentBatch is not null)
             {
                 alignment = CoherenceAlignmentLoss.Compute(unit, alignmentBatch, _options.Temperature);
-                loss = loss + alignment.Times(weight);
+                loss = loss.Plus(alignment.Times(weight));
             }
             if (_options.UniformityWeight > 0)
             {
                 uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors.Length));
-                loss = loss + uniformity.Times(_options.UniformityWeight);
+                loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
             }
         }
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
 
         loss.backward();
+        if (InjectNativeFailure?.Invoke(step) == true)
+            throw new System.Runtime.InteropServices.ExternalException($"Injected libtorch failure at step {step}.");
         double norm = _options.GradientClipNorm > 0
             ? torch.nn.utils.clip_grad_norm_(Model.parameters(), _options.GradientClipNorm)
             : 0;
@@ -276,14 +299,58 @@ internal sealed class CoherenceTrainer : IDisposable
                 $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
                 $"or CoherenceWeight (now {_options.CoherenceWeight}), or raise Temperature (now {_options.Temperature}).", step);
         }
+        _updatingWeights = true;
         _optimizer.Step();
+        _updatingWeights = false;
         _optimizer.ZeroGrad();
         return readLosses
             ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
             : new StepLosses(total, double.NaN, double.NaN, double.NaN);
     }
 
-    /// <summary>Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length.</summary>
+    /// <summary>
+    /// A step failed with a libtorch or runtime error. Before the weight update the model still holds the last
+    /// completed step: it is checkpointed (when checkpoints are on) so a new Fit resumes from there. A failure
+    /// inside the update leaves the weights partly written: they are restored from the newest checkpoint when
+    /// there is one.
+    /// </summary>
+    private CoherenceTrainingException StepFailed(int step, Exception failure, CheckpointStore? checkpoints)
+    {
+        _optimizer.ZeroGrad();
+        string kept;
+        if (!_updatingWeights)
+        {
+            kept = $"The model keeps the weights of step {CompletedSteps}, the last completed step";
+            if (checkpoints is not null && CompletedSteps > 0)
+            {
+                checkpoints.Save(CompletedSteps, Model, _optimizer, Fingerprint());
+                kept += $", checkpointed in '{_options.CheckpointDirectory}'; a new Fit with the same settings resumes from it";
+            }
+        }
+        else if (checkpoints is not null && checkpoints.TryLoadLatest(Model, _optimizer, Fingerprint(), out int restored))
+        {
+            CompletedSteps = restored;
+            kept = $"The failure came during the weight update; the model was restored to the checkpoint of step {restored}";
+        }
+        else
+        {
+            kept = "The failure came during the weight update, so the weights may be partly updated (set CheckpointDirectory to keep restorable weights)";
+        }
+        _updatingWeights = false;
+        return new CoherenceTrainingException(
+            $"Training failed at step {step}: {failure.GetType().Name}: {FirstLine(failure.Message)} {kept}.", step, lastGoodModel: null, failure);
+    }
+
+    private static string FirstLine(string message)
+    {
+        int end = message.IndexOf('\n');
+        return (end < 0 ? message : message[..end]).Trim();
+    }
+
+    /// <summary>
+    /// Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length, of the objective
+    /// trained: next-token perplexity, or for <see cref="CoherenceObjective.CenterWord"/> that of predicting each word from both sides.
+    /// </summary>
     public double HeldOutPerplexity(TokenCorpus heldOut)
     {
         using var noGrad = torch.no_grad();
@@ -317,7 +384,8 @@ internal sealed class CoherenceTrainer : IDisposable
             using var inner = torch.NewDisposeScope();
             int rows = ids.Count / (time + 1);
             var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
-            var hidden = Model.forward(window[.., ..time]).reshape(-1, Model.Dimension);
+            var vectors = Model.Embedding.index_select(0, window.flatten()).view(rows, time + 1, Model.Dimension);
+            var hidden = Model.Hidden(vectors, _options.EffectiveObjective).reshape(-1, Model.Dimension);
             var loss = NextTokenLoss.Full(hidden, Model.Embedding, window[.., 1..].reshape(-1));
             nll += loss.item<float>() * rows * time;
             count += (long)rows * time;

@@ -7,7 +7,8 @@ namespace Microsoft.ML.Coherence.Training;
 /// <summary>
 /// Everything training needs from the text, made in two streaming passes: the vocabulary (pass 1);
 /// the token ids and their held-out split (pass 2); then co-occurrence counts of the training split
-/// and the statistical field. Held-out documents are not counted, so held-out perplexity stays honest for SCA.
+/// and the statistical field. Held-out documents feed neither the vocabulary, nor the unigram frequencies, nor the
+/// co-occurrence counts, so held-out perplexity stays honest for SCA and for the baseline.
 /// </summary>
 internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, TokenCorpus HeldOut, StatisticalField Field,
     int CooccurringPairs, double Seconds)
@@ -15,7 +16,8 @@ internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, 
     public static PreparedCorpus Prepare(Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options, int seed)
     {
         var clock = Stopwatch.StartNew();
-        var vocabulary = Vocabulary.Build(documents(), options.MinCount, options.MaxVocabularySize);
+        var isHeldOut = TokenCorpus.HeldOutRule(options.HeldOutFraction, seed);
+        var vocabulary = Vocabulary.Build(documents().Where((_, i) => !isHeldOut(i)), options.MinCount, options.MaxVocabularySize);
         if (options.NeighborCount >= vocabulary.Count)
             CoherenceThrow.OptionOutOfRange(nameof(options.NeighborCount), options.NeighborCount,
                 $"1..{vocabulary.Count - 1}: the vocabulary has {vocabulary.Count} tokens (the unknown token included); lower NeighborCount or MinCount");
@@ -23,7 +25,7 @@ internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, 
         var corpus = new TokenCorpus();
         foreach (var tokens in documents())
             corpus.AddDocument(vocabulary.Encode(tokens));
-        var (train, heldOut) = corpus.Split(options.HeldOutFraction, seed);
+        var (train, heldOut) = corpus.Split(isHeldOut);
         if (train.TokenCount <= options.Window)
             CoherenceThrow.InvalidCorpus(
                 $"The training corpus has {train.TokenCount} tokens, not more than Window ({options.Window}): co-occurrence counting needs " +

@@ -65,7 +65,7 @@ internal sealed class SafeAdamW : IDisposable
                 parameter.mul_(decay);
             _firstMoment[i].mul_(beta1).add_(gradient, oneMinusBeta1);
             _secondMoment[i].mul_(beta2).addcmul_(gradient, gradient, oneMinusBeta2);
-            var denominator = _secondMoment[i].sqrt().div_(root2).add_(epsilon);
+            var denominator = _secondMoment[i].sqrt().div_(root2).PlusInPlace(epsilon);
             parameter.addcdiv_(_firstMoment[i], denominator, stepSize);
         }
     }

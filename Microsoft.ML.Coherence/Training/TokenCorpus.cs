@@ -32,36 +32,27 @@ internal sealed class TokenCorpus
         return _tokens.AsSpan((int)start, (int)(end - start));
     }
 
-    /// <summary>
-    /// Splits by document with a seeded hash, so the held-out share does not depend on the order of
-    /// the rows (a corpus sorted by label still gets a mixed held-out set). At least one document
-    /// stays on each side when there are two or more.
-    /// </summary>
-    public (TokenCorpus Train, TokenCorpus HeldOut) Split(double heldOutFraction, int seed)
+    /// <summary>Splits the documents into training and held-out corpora by <paramref name="isHeldOut"/> (document index).</summary>
+    public (TokenCorpus Train, TokenCorpus HeldOut) Split(Func<int, bool> isHeldOut)
     {
         var train = new TokenCorpus();
         var heldOut = new TokenCorpus();
-        if (heldOutFraction <= 0 || DocumentCount < 2)
-        {
-            for (int i = 0; i < DocumentCount; i++)
-                train.AddDocument(Document(i));
-            return (train, heldOut);
-        }
-        ulong threshold = (ulong)(heldOutFraction * ulong.MaxValue);
         for (int i = 0; i < DocumentCount; i++)
-        {
-            bool held = SplitMix.Hash((ulong)(uint)seed, (ulong)i) < threshold;
-            (held ? heldOut : train).AddDocument(Document(i));
-        }
-        if (heldOut.DocumentCount == 0 || train.DocumentCount == 0)
-        {
-            // Tiny corpora: hold out the last document, train on the rest.
-            train = new TokenCorpus();
-            heldOut = new TokenCorpus();
-            for (int i = 0; i < DocumentCount; i++)
-                (i == DocumentCount - 1 ? heldOut : train).AddDocument(Document(i));
-        }
+            (isHeldOut(i) ? heldOut : train).AddDocument(Document(i));
         return (train, heldOut);
+    }
+
+    /// <summary>
+    /// The held-out rule: document i (i &gt; 0) is held out when a seeded hash of i falls below
+    /// <paramref name="heldOutFraction"/>; document 0 always trains, so a corpus never lacks training text. It needs
+    /// no document count, so the vocabulary pass can leave held-out documents out as it streams.
+    /// </summary>
+    public static Func<int, bool> HeldOutRule(double heldOutFraction, int seed)
+    {
+        if (heldOutFraction <= 0)
+            return static _ => false;
+        ulong threshold = (ulong)(heldOutFraction * ulong.MaxValue);
+        return i => i > 0 && SplitMix.Hash((ulong)(uint)seed, (ulong)i) < threshold;
     }
 }
 

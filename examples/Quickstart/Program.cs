@@ -1,6 +1,6 @@
-// Quickstart: train coherence-aligned embeddings on the bundled SpamAssassin sample, classify with two
-// ML.NET trainers, compare with FeaturizeText on the same split, print a short coherence report, then
-// save and reload the whole pipeline.
+// Quickstart: train coherence-aligned embeddings on the bundled SpamAssassin sample (library defaults), classify
+// with two ML.NET trainers, compare with FeaturizeText and with both concatenated on the same split, print a
+// short coherence report, then save and reload the whole pipeline.
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Evaluation;
@@ -10,11 +10,12 @@ var ml = new MLContext(seed: 1);
 var train = ml.Data.LoadFromTextFile<Row>(Path.Combine(root, "data/sample/spam/train.tsv"), separatorChar: '\t', allowQuoting: false);
 var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(root, "data/sample/spam/test.tsv"), separatorChar: '\t', allowQuoting: false);
 
-var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 300, EvaluationInterval = 100, Seed = 1 };
+var options = new CoherenceEmbeddingOptions { Seed = 1 }; // library defaults: the steps follow the corpus (Epochs)
 var embeddings = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
 embeddings.Progress = new ConsoleProgress();
-Console.WriteLine($"Training coherence embeddings: {options.Steps} steps, d = {options.EmbeddingDimension}, layers = {options.Layers}");
+Console.WriteLine($"Training coherence embeddings: {options.Epochs} epochs, d = {options.EmbeddingDimension}, layers = {options.Layers}");
 using var stage = embeddings.Fit(train);
+Console.WriteLine($"Trained {stage.Report.Options.Steps:N0} steps ({stage.Report.Epochs:F1} epochs of {stage.Report.TrainingTokens:N0} tokens) in {stage.Report.TrainSeconds:F0} s");
 Console.WriteLine();
 
 var trainers = new (string Name, IEstimator<ITransformer> Trainer)[]
@@ -22,22 +23,23 @@ var trainers = new (string Name, IEstimator<ITransformer> Trainer)[]
     ("SdcaMaximumEntropy", ml.MulticlassClassification.Trainers.SdcaMaximumEntropy()),
     ("LbfgsMaximumEntropy", ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy()),
 };
-Console.WriteLine($"{"features",-22} {"trainer",-22} {"accuracy",9} {"macro-acc",9}");
+Console.WriteLine($"{"features",-26} {"trainer",-22} {"accuracy",9} {"macro-acc",9}");
 foreach (var (name, trainer) in trainers)
 {
-    foreach (var (featureName, featurizer) in new (string, IEstimator<ITransformer>)[]
+    // The coherence stage is fitted once and reused (AsEstimator); FeaturizeText is fitted with each pipeline.
+    foreach (var (featureName, head) in new (string, IEstimator<ITransformer>)[]
              {
-                 ("coherence embeddings", ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options)),
+                 ("coherence embeddings", stage.AsEstimator()),
                  ("FeaturizeText", ml.Transforms.Text.FeaturizeText("Features", "Text")),
+                 ("FeaturizeText + coherence", stage.AsEstimator().Append(ml.Transforms.Text.FeaturizeText("TextFeatures", "Text"))
+                     .Append(ml.Transforms.Concatenate("Features", "TextFeatures", "Features"))),
              })
     {
-        // The coherence stage is fitted once and reused; FeaturizeText is fitted with the pipeline.
-        var head = featureName == "FeaturizeText" ? featurizer : (IEstimator<ITransformer>)stage.AsEstimator();
         // Cache the features: the trainers make several passes, and each pass would otherwise score the text again.
         var pipeline = head.Append(ml.Transforms.Conversion.MapValueToKey("Label")).Append(ml.Transforms.NormalizeMinMax("Features"))
             .AppendCacheCheckpoint(ml).Append(trainer);
         var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(test));
-        Console.WriteLine($"{featureName,-22} {name,-22} {metrics.MicroAccuracy,9:P1} {metrics.MacroAccuracy,9:P1}");
+        Console.WriteLine($"{featureName,-26} {name,-22} {metrics.MicroAccuracy,9:P1} {metrics.MacroAccuracy,9:P1}");
     }
 }
 

@@ -83,6 +83,24 @@ public sealed class WordNetPairsTests
     }
 
     [TestMethod]
+    public void PairsCommandParsesItsOptionsAndNamesBadOnes()
+    {
+        var c = WordNetPairsCommand.Parse(["--train", "t.tsv", "--out", "p.tsv", "--seed", "7", "--keep-punctuation"])!;
+        Assert.AreEqual("t.tsv", c.TrainPath);
+        Assert.AreEqual("p.tsv", c.OutputPath);
+        Assert.AreEqual(7, c.Seed);
+        Assert.IsFalse(c.SplitPunctuation);
+        Assert.AreEqual("/usr/share/wordnet", c.WordNetDirectory);
+        Assert.IsTrue(WordNetPairsCommand.Parse(["--corpus", "c.txt", "--out", "p.tsv"])!.SplitPunctuation);
+        Assert.IsNull(WordNetPairsCommand.Parse(["--help"]));
+        string Error(params string[] args) => Assert.ThrowsExactly<InputException>(() => WordNetPairsCommand.Parse(args)).Message;
+        Assert.AreEqual("wordnet-pairs: --out is required.", Error("--train", "t.tsv"));
+        Assert.AreEqual("wordnet-pairs: give --train and/or --corpus: the text whose word counts define the frequency bands.", Error("--out", "p.tsv"));
+        Assert.AreEqual("wordnet-pairs: option --seed: 'x' is not an integer >= 0.", Error("--out", "p.tsv", "--seed", "x"));
+        Assert.AreEqual("wordnet-pairs: unknown option --min; valid: --out, --train, --corpus, --wordnet, --seed, --keep-punctuation.", Error("--min", "3"));
+    }
+
+    [TestMethod]
     public void PairsFileRoundTripsThroughTheHarnessReader()
     {
         var directory = Directory.CreateTempSubdirectory("pairs-").FullName;

@@ -29,9 +29,11 @@ internal sealed class ExperimentOptions
           --title NAME      report title (default: the train file's folder name)
           --skip-featurize-text   leave out the featurize-text variant (same as leaving it out of --variants)
         model options (sca uses them as given; the other stage variants change only what their name says):
-          --dim --layers --heads --context --steps --batch --lr --coherence-weight --uniformity-weight
+          --dim --layers --heads --context --steps --epochs --batch --lr --coherence-weight --uniformity-weight
           --temperature --min-count --max-vocab --window --neighbors --negatives --anchors --eval-interval
-          --softmax-negatives --held-out
+          --softmax-negatives --held-out --objective next-token|center-word
+          --keep-punctuation (punctuation stays attached to words; fastText's input and the word counts follow)
+          (without --steps the stage sets its steps from --epochs, the library default when neither is given)
         evaluation: --k 10 (neighbour agreement k), --queries 2000 (sampled query tokens)
         """;
 
@@ -78,6 +80,12 @@ internal sealed class ExperimentOptions
                 continue;
             }
 
+            if (name == "--keep-punctuation")
+            {
+                model.SplitPunctuation = false;
+                continue;
+            }
+
             if (!name.StartsWith("--", StringComparison.Ordinal))
             {
                 throw new InputException($"unexpected argument '{name}' (options start with --).");
@@ -109,6 +117,8 @@ internal sealed class ExperimentOptions
                 case "--heads": model.Heads = Int(name, value, 1); break;
                 case "--context": model.ContextLength = Int(name, value, 2); break;
                 case "--steps": model.Steps = Int(name, value, 1); break;
+                case "--epochs": model.Epochs = PositiveFloat(name, value); break;
+                case "--objective": model.Objective = Objective(name, value); break;
                 case "--batch": model.BatchSize = Int(name, value, 1); break;
                 case "--lr": model.LearningRate = Float(name, value); break;
                 case "--coherence-weight": model.CoherenceWeight = Float(name, value); break;
@@ -167,6 +177,18 @@ internal sealed class ExperimentOptions
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1
             ? v
             : throw new InputException($"option {name}: '{value}' is not a number in (0, 1] (for example 0.1 keeps 10% of the labels).");
+
+    private static float PositiveFloat(string name, string value) =>
+        float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) && v > 0
+            ? v
+            : throw new InputException($"option {name}: '{value}' is not a number greater than 0.");
+
+    private static CoherenceObjective Objective(string name, string value) => value switch
+    {
+        "next-token" => CoherenceObjective.NextToken,
+        "center-word" => CoherenceObjective.CenterWord,
+        _ => throw new InputException($"option {name}: '{value}' is not an objective; valid: next-token, center-word."),
+    };
 
     private static float Float(string name, string value) =>
         float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) && v >= 0

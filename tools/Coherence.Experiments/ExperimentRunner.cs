@@ -117,8 +117,11 @@ internal sealed class ExperimentRunner : IDisposable
             ? Math.Max(1, (int)Math.Round(scaSteps * scaSecondsPerStep / baselineSecondsPerStep, MidpointRounding.AwayFromZero))
             : scaSteps;
 
-    /// <summary>The step count the next run of an embedding variant will train for (for the progress bar).</summary>
-    public int StepsFor(string variant) => variant == Variants.TimeMatchedBaseline ? CurrentTimeMatchedSteps() : _options.Model.Steps;
+    /// <summary>
+    /// The step count the next run of an embedding variant will train for, for the progress bar: 1 when the
+    /// steps follow from the epochs (the stage resolves them, and its progress reports carry the total).
+    /// </summary>
+    public int StepsFor(string variant) => variant == Variants.TimeMatchedBaseline ? CurrentTimeMatchedSteps() : _options.Model.Steps ?? 1;
 
     /// <summary>
     /// A short unmeasured fit of the stage (native libtorch load, JIT, thread pools), so that the first
@@ -182,7 +185,9 @@ internal sealed class ExperimentRunner : IDisposable
             var result = new RunResult { Variant = variant, Seed = seed };
             var report = stage.Report;
             Histories.GetValueOrDefault(variant)?.Add(report.History);
-            result["steps"] = report.Options.Steps;
+            result["steps"] = report.Options.Steps; // resolved from the epochs when not given
+            result["epochs"] = report.Epochs;
+            result["tokensTrained"] = report.TokensTrained;
             result["perplexity"] = report.FinalHeldOutPerplexity;
             result["initialPerplexity"] = report.InitialHeldOutPerplexity;
             result["trainSeconds"] = report.TrainSeconds;
@@ -280,7 +285,7 @@ internal sealed class ExperimentRunner : IDisposable
         }
 
         var ml = new MLContext(_seed);
-        Classify(ml, PooledWordVectors.Create(ml, "Features", "Text", vecPath, vectors.Dimension), result);
+        Classify(ml, PooledWordVectors.Create(ml, "Features", "Text", vecPath, vectors.Dimension, _options.Model.SplitPunctuation), result);
         return result;
     }
 
@@ -290,7 +295,7 @@ internal sealed class ExperimentRunner : IDisposable
         var (vecPath, seconds) = FastTextVectors();
         result["trainSeconds"] = seconds;
         var ml = new MLContext(_seed);
-        Classify(ml, PooledWordVectors.Create(ml, PeerColumn, "Text", vecPath, _options.FastTextDimension)
+        Classify(ml, PooledWordVectors.Create(ml, PeerColumn, "Text", vecPath, _options.FastTextDimension, _options.Model.SplitPunctuation)
             .Append(ml.Transforms.Text.FeaturizeText(NgramColumn, "Text"))
             .Append(ml.Transforms.Concatenate("Features", NgramColumn, PeerColumn)), result);
         return result;
@@ -305,10 +310,10 @@ internal sealed class ExperimentRunner : IDisposable
         var labelIndex = _labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => p.i, StringComparer.Ordinal);
         var trainFile = Path.Combine(directory, $"supervised-seed{_seed}-train.txt");
         var testFile = Path.Combine(directory, "supervised-test.txt");
-        FastTextFiles.WriteLabelled(trainFile, _labelled.Zip(TokenCounts.Tokenize(_labelled.Select(r => r.Text)), (r, t) => (labelIndex[r.Label], t)));
+        FastTextFiles.WriteLabelled(trainFile, _labelled.Zip(Tokenize(_labelled.Select(r => r.Text)), (r, t) => (labelIndex[r.Label], t)));
         if (!File.Exists(testFile))
         {
-            FastTextFiles.WriteText(testFile, TokenCounts.Tokenize(_test.Select(r => r.Text)));
+            FastTextFiles.WriteText(testFile, Tokenize(_test.Select(r => r.Text)));
         }
 
         var clock = Stopwatch.StartNew();
@@ -357,9 +362,11 @@ internal sealed class ExperimentRunner : IDisposable
             throw new InvalidOperationException($"{Variants.TimeMatchedBaseline} needs the baseline and sca runs of the same seed; run them first.");
         }
 
-        var steps = TimeMatchedSteps(sca.Options.Steps, sca.SecondsPerStep, baseline.SecondsPerStep);
+        // The report's options hold the steps the run resolved (from the epochs when Steps was not given).
+        var scaSteps = sca.Options.Steps.GetValueOrDefault();
+        var steps = TimeMatchedSteps(scaSteps, sca.SecondsPerStep, baseline.SecondsPerStep);
         var note = string.Create(CultureInfo.InvariantCulture,
-            $"seed {_seed}: time-matched baseline {steps} steps = round({sca.Options.Steps} × {sca.SecondsPerStep:F4} s / {baseline.SecondsPerStep:F4} s per step)");
+            $"seed {_seed}: time-matched baseline {steps} steps = round({scaSteps} × {sca.SecondsPerStep:F4} s / {baseline.SecondsPerStep:F4} s per step)");
         if (!Notes.Contains(note))
         {
             Notes.Add(note);
@@ -390,8 +397,10 @@ internal sealed class ExperimentRunner : IDisposable
         result["macroF1"] = MacroF1.Compute(metrics.ConfusionMatrix.Counts);
     }
 
-    private List<string[]> EmbeddingTokens() =>
-        _embeddingTokens ??= TokenCounts.Tokenize(_train.Select(r => r.Text).Concat(_corpus ?? []));
+    private List<string[]> EmbeddingTokens() => _embeddingTokens ??= Tokenize(_train.Select(r => r.Text).Concat(_corpus ?? []));
+
+    /// <summary>The stage's tokens (with the run's punctuation setting), for fastText's files and the word counts.</summary>
+    private List<string[]> Tokenize(IEnumerable<string> texts) => TokenCounts.Tokenize(texts, _options.Model.SplitPunctuation);
 
     private Dictionary<string, long> EmbeddingCounts() => _embeddingCounts ??= TokenCounts.Of(EmbeddingTokens());
 

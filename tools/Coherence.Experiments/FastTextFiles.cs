@@ -5,7 +5,7 @@ namespace Coherence.Experiments;
 /// <summary>
 /// The text files fastText reads and the predictions it prints. The text is the stage's own tokens
 /// (<c>CoherenceTokenizer</c>) joined by single spaces, so that fastText, which splits on whitespace, sees
-/// exactly the tokens the stage sees. Labels are written as <c>__label__&lt;index&gt;</c> into the harness'
+/// exactly the tokens the stage sees (the stage's tokens never hold white space). Labels are written as <c>__label__&lt;index&gt;</c> into the harness'
 /// sorted label list, so no label text can clash with fastText's syntax.
 /// </summary>
 internal static class FastTextFiles

@@ -20,8 +20,11 @@ internal static class PooledWordVectors
     private const string TokensColumn = "__PeerTokens__";
     private const string PooledColumn = "__PeerMinMeanMax__";
 
-    /// <summary>Text column <paramref name="textColumn"/> to a d-long mean vector in <paramref name="outputColumn"/>.</summary>
-    public static IEstimator<ITransformer> Create(MLContext ml, string outputColumn, string textColumn, string vecPath, int dimension)
+    /// <summary>
+    /// Text column <paramref name="textColumn"/> to a d-long mean vector in <paramref name="outputColumn"/>, tokenised as
+    /// the stage tokenises with <paramref name="splitPunctuation"/> (its <c>SplitPunctuation</c> option).
+    /// </summary>
+    public static IEstimator<ITransformer> Create(MLContext ml, string outputColumn, string textColumn, string vecPath, int dimension, bool splitPunctuation)
     {
         // The indexer finds a column by its column name, so each column is fetched once, then renamed.
         var input = SchemaDefinition.Create(typeof(MinMeanMax));
@@ -32,7 +35,7 @@ internal static class PooledWordVectors
         var meanColumn = output[nameof(Mean.Values)];
         meanColumn.ColumnName = outputColumn;
         meanColumn.ColumnType = new VectorDataViewType(NumberDataViewType.Single, dimension);
-        return new CoherenceTokenizer(ml).CreateEstimator(TokensColumn, textColumn)
+        return new CoherenceTokenizer(ml, splitPunctuation).CreateEstimator(TokensColumn, textColumn)
             .Append(ml.Transforms.Text.ApplyWordEmbedding(PooledColumn, vecPath, TokensColumn))
             .Append(ml.Transforms.CustomMapping<MinMeanMax, Mean>(
                 (source, target) => target.Values = source.Values.AsSpan(dimension, dimension).ToArray(), null, input, output))

@@ -77,9 +77,10 @@ Directory.CreateDirectory(options.OutputDirectory);
 using var runner = new ExperimentRunner(options, train, test, corpus, pairs, fastText);
 var wall = Stopwatch.StartNew();
 var m = options.Model;
+var budget = m.Steps is int fixedSteps ? $"steps = {fixedSteps}" : $"steps from {m.Epochs} epochs";
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"[bold]{Markup.Escape(title)}[/]: train {train.Count:N0} rows, test {test.Count:N0} rows, {train.Select(r => r.Label).Distinct().Count()} classes" +
     (corpus is null ? "" : $", corpus {corpus.Count:N0} lines") + (pairs is null ? "" : $", {pairs.Count:N0} word pairs"));
-AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"d = {m.EmbeddingDimension}, layers = {m.Layers}, steps = {m.Steps}, batch = {m.BatchSize}, lr = {m.LearningRate}, coherence weight = {m.CoherenceWeight}, uniformity weight = {m.UniformityWeight}, seeds 1..{options.Seeds}, label fraction {options.LabelFraction}");
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"d = {m.EmbeddingDimension}, layers = {m.Layers}, {budget}, batch = {m.BatchSize}, lr = {m.LearningRate}, coherence weight = {m.CoherenceWeight}, uniformity weight = {m.UniformityWeight}, seeds 1..{options.Seeds}, label fraction {options.LabelFraction}");
 AnsiConsole.MarkupLine(Markup.Escape($"variants: {string.Join(", ", toRun)}"));
 if (skipped.Length > 0)
 {
@@ -161,7 +162,7 @@ var settingsLines = new List<string>
         ? $"**label fraction {options.LabelFraction:0.###}**: {labelled:N0} of {train.Count:N0} train rows keep their label (stratified: round(fraction × rows) of each label, at least 1, drawn per seed with the seed); the classifiers (and fastText's supervised one) train on those rows only"
         : $"label fraction 1: the classifiers train on all {train.Count:N0} train rows",
     $"unsupervised steps see every train text{(corpus is null ? "" : " plus the corpus")}: the stage's embeddings, fastText's skipgram vectors, and FeaturizeText's dictionaries (fitted on all train texts; only the classifier is limited to labelled rows). The test split is never seen by any training step",
-    $"seeds 1..{options.Seeds}; stage options: d = {m.EmbeddingDimension}, layers = {m.Layers}, steps = {m.Steps}, batch = {m.BatchSize}, context = {m.ContextLength}, lr = {m.LearningRate}, min count = {m.MinCount}, max vocabulary = {m.MaxVocabularySize:N0}, window = {m.Window}, K = {m.NeighborCount}, temperature = {m.Temperature}, negatives = {m.CoherenceNegatives}, anchors = {m.AnchorsPerStep}, sampled-softmax negatives = {m.SampledSoftmaxNegatives}, evaluation every {m.EvaluationInterval} steps, held-out fraction = {m.HeldOutFraction}",
+    $"seeds 1..{options.Seeds}; stage options: d = {m.EmbeddingDimension}, layers = {m.Layers}, objective = {m.EffectiveObjective}, {budget} (the tables give the steps and epochs each run trained), punctuation {(m.SplitPunctuation ? "split from words" : "kept attached")}, batch = {m.BatchSize}, context = {m.ContextLength}, lr = {m.LearningRate}, min count = {m.MinCount}, max vocabulary = {m.MaxVocabularySize:N0}, window = {m.Window}, K = {m.NeighborCount}, temperature = {m.Temperature}, negatives = {m.CoherenceNegatives}, anchors = {m.AnchorsPerStep}, sampled-softmax negatives = {m.SampledSoftmaxNegatives}, evaluation every {m.EvaluationInterval} steps, held-out fraction = {m.HeldOutFraction}",
     $"sca: coherence weight = {m.CoherenceWeight} (ramped over the first {m.CoherenceWarmupFraction * 100:0.#}% of steps), uniformity weight = {m.UniformityWeight}; baseline: both 0",
     fastText is null
         ? "fastText: not found on PATH"
@@ -191,7 +192,7 @@ var settings = new JsonObject
     ["skippedVariants"] = new JsonArray(skipped.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
     ["skippedReason"] = skipped.Length > 0 ? "fasttext not found on PATH" : null,
     ["fastText"] = fastText?.Executable, ["fastTextThreads"] = options.FastTextThreads, ["fastTextDimension"] = options.FastTextDimension,
-    ["dimension"] = m.EmbeddingDimension, ["layers"] = m.Layers, ["steps"] = m.Steps, ["batch"] = m.BatchSize, ["contextLength"] = m.ContextLength,
+    ["dimension"] = m.EmbeddingDimension, ["layers"] = m.Layers, ["steps"] = m.Steps, ["epochs"] = m.Steps is null ? m.Epochs : null, ["objective"] = m.EffectiveObjective.ToString(), ["splitPunctuation"] = m.SplitPunctuation, ["batch"] = m.BatchSize, ["contextLength"] = m.ContextLength,
     ["learningRate"] = m.LearningRate, ["coherenceWeight"] = m.CoherenceWeight, ["uniformityWeight"] = m.UniformityWeight, ["temperature"] = m.Temperature,
     ["minCount"] = m.MinCount, ["maxVocabulary"] = m.MaxVocabularySize, ["window"] = m.Window, ["neighborCount"] = m.NeighborCount,
     ["neighborAgreementK"] = options.NeighborK, ["neighborAgreementQueries"] = options.QuerySample,
@@ -223,6 +224,7 @@ internal sealed class TaskProgress(ProgressTask task) : IProgress<CoherenceTrain
 {
     public void Report(CoherenceTrainingProgress value)
     {
+        task.MaxValue = value.TotalSteps;
         task.Value = value.Step;
         task.Description = $"{task.Description.Split(" | ")[0]} | loss {value.Loss:F3}" + (value.HeldOutPerplexity is double p ? $" ppl {p:F0}" : "");
     }

@@ -33,6 +33,7 @@ internal static class ResultsWriter
     public static readonly ReportColumn[] EmbeddingColumns =
     [
         new("steps", "steps", "F0"),
+        new("epochs", "epochs", "F2"),
         new("perplexity", "held-out perplexity", "F1"),
         new("coherenceMean", "coherence (mean)", "F3"),
         new("chanceCorrectedCoherence", "chance-corrected coherence", "F3"),

@@ -23,7 +23,7 @@ internal sealed class RunResult
         "anisotropy", "effectiveRank", "isotropy",
         "pairsSpearman", "pairsAuc", "pairsFound", "pairsSkipped",
         "pairsAuc5to19", "pairsAuc20to99", "pairsAuc100plus", "pairsFound5to19", "pairsFound20to99", "pairsFound100plus",
-        "vocabularySize", "rareTokens", "trainingTokens", "steps", "labelledRows",
+        "vocabularySize", "rareTokens", "trainingTokens", "steps", "epochs", "tokensTrained", "labelledRows",
         "trainSeconds", "statisticsSeconds", "secondsPerStep", "tokensPerSecond", "peakMemoryMB",
         "featurizerSeconds", "classifierSeconds",
     ];

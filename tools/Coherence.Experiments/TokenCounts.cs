@@ -20,6 +20,10 @@ internal static class TokenCounts
         return counts;
     }
 
-    /// <summary>The stage's tokens of each text (lower case, no diacritics, split on spaces).</summary>
-    public static List<string[]> Tokenize(IEnumerable<string> texts) => new CoherenceTokenizer(new MLContext(0)).Tokenize(texts).ToList();
+    /// <summary>
+    /// The stage's tokens of each text (lower case, no diacritics, split on white space and, with
+    /// <paramref name="splitPunctuation"/> as in <c>CoherenceEmbeddingOptions.SplitPunctuation</c>, on punctuation).
+    /// </summary>
+    public static List<string[]> Tokenize(IEnumerable<string> texts, bool splitPunctuation) =>
+        new CoherenceTokenizer(new MLContext(0), splitPunctuation).Tokenize(texts).ToList();
 }

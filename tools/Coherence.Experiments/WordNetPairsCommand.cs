@@ -12,7 +12,7 @@ internal sealed class WordNetPairsCommand
 
     public const string Usage = """
         usage: Coherence.Experiments wordnet-pairs --out PAIRS.tsv [--train TRAIN.tsv] [--corpus TEXT.txt]
-                                                   [--wordnet /usr/share/wordnet] [--seed 1]
+                                                   [--wordnet /usr/share/wordnet] [--seed 1] [--keep-punctuation]
 
           --out       the pairs file to write: word1<TAB>word2<TAB>1 (synonyms) or 0 (random pair of the same band)
           --train     labelled TSV (label<TAB>text) whose texts give the word counts
@@ -21,6 +21,8 @@ internal sealed class WordNetPairsCommand
                        at least one of the two is required)
           --wordnet   WordNet 3.0 dict folder with data.adj/adv/noun/verb (default /usr/share/wordnet, Debian wordnet-base)
           --seed      seeds the draw of the random pairs (default 1)
+          --keep-punctuation   count tokens with punctuation attached, as the stage does with SplitPunctuation = false
+                      (give it when the harness run has --keep-punctuation)
         """;
 
     public required string OutputPath { get; init; }
@@ -28,18 +30,26 @@ internal sealed class WordNetPairsCommand
     public string? CorpusPath { get; init; }
     public string WordNetDirectory { get; init; } = "/usr/share/wordnet";
     public int Seed { get; init; } = 1;
+    public bool SplitPunctuation { get; init; } = true;
 
     /// <summary>Parses the arguments after the command name; null when help was asked for. Throws <see cref="InputException"/>.</summary>
     public static WordNetPairsCommand? Parse(IReadOnlyList<string> args)
     {
         string? output = null, train = null, corpus = null, wordnet = null;
         var seed = 1;
+        var splitPunctuation = true;
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             if (name is "-h" or "--help")
             {
                 return null;
+            }
+
+            if (name == "--keep-punctuation")
+            {
+                splitPunctuation = false;
+                continue;
             }
 
             if (i + 1 >= args.Count)
@@ -59,7 +69,7 @@ internal sealed class WordNetPairsCommand
                         ? s
                         : throw new InputException($"{Name}: option --seed: '{value}' is not an integer >= 0.");
                     break;
-                default: throw new InputException($"{Name}: unknown option {name}; valid: --out, --train, --corpus, --wordnet, --seed.");
+                default: throw new InputException($"{Name}: unknown option {name}; valid: --out, --train, --corpus, --wordnet, --seed, --keep-punctuation.");
             }
         }
 
@@ -73,7 +83,7 @@ internal sealed class WordNetPairsCommand
             throw new InputException($"{Name}: give --train and/or --corpus: the text whose word counts define the frequency bands.");
         }
 
-        return new WordNetPairsCommand { OutputPath = output, TrainPath = train, CorpusPath = corpus, WordNetDirectory = wordnet ?? "/usr/share/wordnet", Seed = seed };
+        return new WordNetPairsCommand { OutputPath = output, TrainPath = train, CorpusPath = corpus, WordNetDirectory = wordnet ?? "/usr/share/wordnet", Seed = seed, SplitPunctuation = splitPunctuation };
     }
 
     /// <summary>Counts, builds and writes; prints a line per band.</summary>
@@ -90,7 +100,7 @@ internal sealed class WordNetPairsCommand
             texts.AddRange(LabeledTsv.ReadCorpus(CorpusPath, CorpusPath));
         }
 
-        var counts = TokenCounts.Of(TokenCounts.Tokenize(texts));
+        var counts = TokenCounts.Of(TokenCounts.Tokenize(texts, SplitPunctuation));
         var synsets = WordNetSynonymPairs.ReadSynsets(WordNetDirectory);
         var pairs = WordNetSynonymPairs.Build(synsets, counts, Seed);
         var directory = Path.GetDirectoryName(Path.GetFullPath(OutputPath));
