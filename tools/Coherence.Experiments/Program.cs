@@ -141,7 +141,7 @@ if (runner.Snapshots.Count > 0)
 {
     figures.AddRange(
     [
-        (Plots.TrainingCurve(outDir, "curve-task-loss.png", "Next-token (task) loss, sampled softmax", "nats", runner.Histories, p => p.TaskLoss), "Task loss per step (all seeds)"),
+        (Plots.TrainingCurve(outDir, "curve-task-loss.png", $"Task loss ({m.EffectiveObjective}), sampled softmax", "nats", runner.Histories, p => p.TaskLoss), "Task loss per step (all seeds)"),
         (Plots.TrainingCurve(outDir, "curve-alignment-loss.png", "Alignment loss KL(P||Q) (0 in the baseline: not computed)", "KL", runner.Histories, p => p.AlignmentLoss), "Alignment loss per step"),
         (Plots.TrainingCurve(outDir, "curve-uniformity-loss.png", "Uniformity loss (0 in the baseline: not computed)", "log E exp(-2|u-v|^2)", runner.Histories, p => p.UniformityLoss), "Uniformity loss per step"),
         (Plots.TrainingCurve(outDir, "curve-perplexity.png", "Held-out perplexity (full softmax)", "perplexity", runner.Histories, p => p.HeldOutPerplexity, logY: true), "Held-out perplexity at evaluation steps"),
