@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Coherence;
+
+// One line of validation accuracies for one set of options, so defaults are chosen without touching the test split.
+//
+//   dotnet run -c Release --project tools/Coherence.DefaultsSweep -- DATASET_DIR MAX_ROWS [Option=value ...]
+//
+// DATASET_DIR holds train.tsv (label<TAB>text); the first MAX_ROWS rows are read, every 5th is the validation
+// split and the rest train. The stage (seed 1, the options given, library defaults otherwise) trains on every
+// training text; a seeded 10% of the training rows keep their labels in the label-scarce regime. Each feature set
+// (FeaturizeText, the stage, both concatenated) feeds MapValueToKey → NormalizeMinMax → SdcaMaximumEntropy.
+if (args.Length < 2)
+{
+    Console.Error.WriteLine("usage: Coherence.DefaultsSweep DATASET_DIR MAX_ROWS [Option=value ...]");
+    return 2;
+}
+string dir = args[0];
+int limit = int.Parse(args[1], CultureInfo.InvariantCulture);
+var rows = File.ReadLines(Path.Combine(dir, "train.tsv")).Take(limit).Select(SweepRow.Parse).ToList();
+var fit = rows.Where((_, i) => i % 5 != 0).ToList();
+var valid = rows.Where((_, i) => i % 5 == 0).ToList();
+var random = new Random(11);
+foreach (var row in fit)
+    row.Labelled = random.NextDouble() < 0.1 ? 1f : 0f;
+foreach (var row in valid)
+    row.Labelled = 1f;
+
+var options = new CoherenceEmbeddingOptions { Seed = 1 };
+foreach (var assignment in args.Skip(2))
+    SetOption(options, assignment);
+
+var ml = new MLContext(1);
+var fitData = ml.Data.LoadFromEnumerable(fit);
+var validData = ml.Data.LoadFromEnumerable(valid);
+var clock = Stopwatch.StartNew();
+using var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
+double trainSeconds = clock.Elapsed.TotalSeconds;
+var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
+var fitFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData)));
+var validFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(validData)));
+
+var cells = new List<string>();
+foreach (var (name, columns) in new[] { ("ft", new[] { "TextFeatures" }), ("emb", new[] { "Embedding" }), ("ft+emb", new[] { "TextFeatures", "Embedding" }) })
+{
+    foreach (double fraction in new[] { 1.0, 0.1 })
+    {
+        var train = fraction < 1 ? ml.Data.FilterRowsByColumn(fitFeatures, nameof(SweepRow.Labelled), 0.5, 2) : fitFeatures;
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.Concatenate("Features", columns))
+            .Append(ml.Transforms.NormalizeMinMax("Features"))
+            .AppendCacheCheckpoint(ml)
+            .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
+        var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(validFeatures));
+        cells.Add(string.Create(CultureInfo.InvariantCulture, $"{name}@{fraction:0.0}={metrics.MicroAccuracy:F4}"));
+    }
+}
+var report = stage.Report;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{Path.GetFileName(Path.GetFullPath(dir))} {string.Join(' ', args.Skip(2))} | {string.Join(' ', cells)} | V={report.VocabularySize} steps={report.Options.Steps} epochs={report.Epochs:F1} train={trainSeconds:F0}s ppl={report.FinalHeldOutPerplexity:F0}"));
+return 0;
+
+static void SetOption(CoherenceEmbeddingOptions options, string assignment)
+{
+    var parts = assignment.Split('=', 2);
+    var property = typeof(CoherenceEmbeddingOptions).GetProperty(parts[0])
+        ?? throw new ArgumentException($"'{parts[0]}' is not a CoherenceEmbeddingOptions property.");
+    var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+    object value = type.IsEnum ? Enum.Parse(type, parts[1]) : Convert.ChangeType(parts[1], type, CultureInfo.InvariantCulture);
+    property.SetValue(options, value);
+}
+
+internal sealed class SweepRow
+{
+    public string Label { get; set; } = "";
+    public string Text { get; set; } = "";
+    public float Labelled { get; set; }
+
+    public static SweepRow Parse(string line)
+    {
+        var parts = line.Split('\t', 2);
+        return new SweepRow { Label = parts[0], Text = parts.Length > 1 ? parts[1] : "" };
+    }
+}
