@@ -41,10 +41,10 @@ internal static class OptionsValidator
             Positive(nameof(o.Steps), steps);
         if (!(o.Epochs > 0) || float.IsInfinity(o.Epochs))
             CoherenceThrow.OptionOutOfRange(nameof(o.Epochs), o.Epochs, "a finite number greater than 0");
-        if (o.Objective is { } objective && !Enum.IsDefined(objective))
-            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), objective, "null, NextToken or CenterWord");
+        if (!Enum.IsDefined(o.Objective))
+            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, "NextToken or CenterWord");
         if (o.Objective == CoherenceObjective.CenterWord && o.Layers > 0)
-            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, $"NextToken or null with Layers = {o.Layers}: Transformer layers are causal, CenterWord is for static mode (Layers = 0)");
+            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, $"NextToken with Layers = {o.Layers}: Transformer layers are causal, CenterWord is for static mode (Layers = 0)");
         Positive(nameof(o.BatchSize), o.BatchSize);
         if (!(o.LearningRate > 0) || float.IsInfinity(o.LearningRate))
             CoherenceThrow.OptionOutOfRange(nameof(o.LearningRate), o.LearningRate, "a finite number greater than 0");

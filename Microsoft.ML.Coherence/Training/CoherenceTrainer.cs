@@ -247,7 +247,7 @@ internal sealed class CoherenceTrainer : IDisposable
         // The window of T + 1 vectors is the inputs' first position followed by the targets.
         var window = torch.cat([rows.narrow(0, 0, positions).view(batch, time, Model.Dimension).narrow(1, 0, 1),
             rows.narrow(0, positions, positions).view(batch, time, Model.Dimension)], 1);
-        var hidden = Model.Hidden(window, _options.EffectiveObjective).reshape(-1, Model.Dimension); // [B*T, d]
+        var hidden = Model.Hidden(window, _options.Objective).reshape(-1, Model.Dimension); // [B*T, d]
         var targets = allIds.narrow(0, positions, positions);
         Tensor task;
         if (lmNegatives > 0)
@@ -385,7 +385,7 @@ internal sealed class CoherenceTrainer : IDisposable
             int rows = ids.Count / (time + 1);
             var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
             var vectors = Model.Embedding.index_select(0, window.flatten()).view(rows, time + 1, Model.Dimension);
-            var hidden = Model.Hidden(vectors, _options.EffectiveObjective).reshape(-1, Model.Dimension);
+            var hidden = Model.Hidden(vectors, _options.Objective).reshape(-1, Model.Dimension);
             var loss = NextTokenLoss.Full(hidden, Model.Embedding, window[.., 1..].reshape(-1));
             nll += loss.item<float>() * rows * time;
             count += (long)rows * time;
