@@ -1,0 +1,71 @@
+using Microsoft.ML.Coherence.Training;
+
+namespace Microsoft.ML.Coherence.Tests;
+
+/// <summary>The options issue 9 added: validated with messages that name the option and what is valid, and the budget they set.</summary>
+[TestClass]
+public sealed class NewOptionsValidationTests
+{
+    private static readonly MLContext Ml = new(seed: 1);
+
+    [TestMethod]
+    [DataRow(0f)]
+    [DataRow(-1f)]
+    [DataRow(float.NaN)]
+    [DataRow(float.PositiveInfinity)]
+    public void EpochsMustBeAFinitePositiveNumber(float epochs)
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ml.Transforms.Text.CoherenceEmbeddings("F", "Text", new CoherenceEmbeddingOptions { Epochs = epochs }));
+        StringAssert.Contains(error.Message, "Option 'Epochs' is");
+        StringAssert.Contains(error.Message, "valid: a finite number greater than 0");
+    }
+
+    [TestMethod]
+    public void StepsWhenGivenMustBePositive()
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ml.Transforms.Text.CoherenceEmbeddings("F", "Text", new CoherenceEmbeddingOptions { Steps = 0 }));
+        StringAssert.Contains(error.Message, "Option 'Steps' is 0; valid: greater than 0");
+    }
+
+    [TestMethod]
+    public void CenterWordNeedsStaticModeAndUnknownValuesAreRefused()
+    {
+        var layers = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ml.Transforms.Text.CoherenceEmbeddings("F", "Text",
+            new CoherenceEmbeddingOptions { Objective = CoherenceObjective.CenterWord, Layers = 2 }));
+        StringAssert.Contains(layers.Message, "Option 'Objective' is CenterWord; valid: NextToken with Layers = 2");
+        var unknown = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ml.Transforms.Text.CoherenceEmbeddings("F", "Text",
+            new CoherenceEmbeddingOptions { Objective = (CoherenceObjective)7 }));
+        StringAssert.Contains(unknown.Message, "Option 'Objective' is 7; valid: NextToken or CenterWord");
+        var pooling = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ml.Transforms.Text.CoherenceEmbeddings("F", "Text",
+            new CoherenceEmbeddingOptions { Pooling = (CoherencePooling)9 }));
+        StringAssert.Contains(pooling.Message, "valid: Mean, MeanMax or Sif");
+    }
+
+    [TestMethod]
+    public void EpochsSetTheStepsFromTheTrainingTokens()
+    {
+        // 10,000 tokens, batch 4 x context 50 = 200 tokens a step: 2.5 epochs = 125 steps; a tiny fraction still trains 1 step.
+        var options = new CoherenceEmbeddingOptions { BatchSize = 4, ContextLength = 50, Epochs = 2.5f };
+        Assert.AreEqual(125, CoherenceEmbeddingEngine.StepsFor(options, 10_000));
+        options.Epochs = 1e-6f;
+        Assert.AreEqual(1, CoherenceEmbeddingEngine.StepsFor(options, 10_000));
+        // A corpus shorter than the context: sequences of (tokens - 1).
+        options.Epochs = 1;
+        Assert.AreEqual(1, CoherenceEmbeddingEngine.StepsFor(options, 31));
+        options.Epochs = 10;
+        Assert.AreEqual(3, CoherenceEmbeddingEngine.StepsFor(options, 31)); // 310 tokens / 120 a step, rounded up
+    }
+
+    [TestMethod]
+    public void TheReportStatesTheStepsEpochsAndTokensTrained()
+    {
+        var corpus = TestData.PlantedCorpus.Generate(groups: 4, wordsPerGroup: 8, sentences: 120, sentenceLength: 10, inGroupShare: 0.9, seed: 3);
+        var options = TestData.PlantedCorpus.TinyOptions();
+        options.Steps = null;
+        options.Epochs = 2;
+        var report = CoherenceEmbeddingEngineTests.Train(corpus, options).Report;
+        Assert.AreEqual(CoherenceEmbeddingEngine.StepsFor(options, report.TrainingTokens), report.Options.Steps);
+        Assert.IsTrue(report.Epochs >= 2 && report.Epochs < 2 + 16.0 * 16 / report.TrainingTokens + 1e-9, $"epochs {report.Epochs}");
+        Assert.AreEqual((long)report.Options.Steps!.Value * 16 * 16, report.TokensTrained);
+    }
+}
