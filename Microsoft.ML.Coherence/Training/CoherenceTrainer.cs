@@ -65,8 +65,8 @@ internal sealed class CoherenceTrainer : IDisposable
         var negativeSampler = !_options.IsBaseline ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
         int logEvery = Math.Max(1, steps / MaxLogPoints);
 
-        var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory);
-        if (checkpoints is not null && _options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, Fingerprint(), out int restored))
+        var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory, Fingerprint(train), _log);
+        if (checkpoints is not null && _options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
         {
             CompletedSteps = restored;
             ResumedFromStep = restored;
@@ -123,7 +123,7 @@ internal sealed class CoherenceTrainer : IDisposable
             }
 
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
-                checkpoints.Save(step, Model, _optimizer, Fingerprint());
+                checkpoints.Save(step, Model, _optimizer);
         }
         TrainingTime = clock.Elapsed;
     }
@@ -331,11 +331,8 @@ internal sealed class CoherenceTrainer : IDisposable
         return Modules.CausalTransformerBlock.Values(Model.Embedding);
     }
 
-    /// <summary>What a checkpoint must agree on to be resumed by this run.</summary>
-    private string Fingerprint() =>
-        $"V={Model.VocabularySize};d={_options.EmbeddingDimension};layers={_options.Layers};heads={_options.Heads};" +
-        $"L={_options.ContextLength};steps={_options.Steps};batch={_options.BatchSize};seed={_seed};" +
-        $"cw={_options.CoherenceWeight};uw={_options.UniformityWeight};lr={_options.LearningRate}";
+    /// <summary>What a checkpoint must agree on to be resumed by this run: the options, seed, vocabulary size and training tokens.</summary>
+    private string Fingerprint(TokenCorpus train) => CheckpointFingerprint.Compute(_options, _seed, Model.VocabularySize, train.Tokens);
 
     public void Dispose()
     {
