@@ -1,9 +1,15 @@
 using System.Reflection;
+using Microsoft.ML.Coherence;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.Coherence;
+namespace Microsoft.ML;
 
-/// <summary>Catalog entry points: <c>mlContext.Transforms.Text.CoherenceEmbeddings(...)</c>.</summary>
+/// <summary>
+/// Catalog entry point: <c>mlContext.Transforms.Text.CoherenceEmbeddings(...)</c>. It lives in namespace
+/// <c>Microsoft.ML</c>, as ML.NET's own catalog extensions do, so <c>using Microsoft.ML;</c> finds it; the
+/// library's types (<see cref="CoherenceEmbeddingOptions"/>, <see cref="CoherenceEmbeddingEstimator"/>, ...)
+/// are in <c>Microsoft.ML.Coherence</c>.
+/// </summary>
 public static class CoherenceCatalog
 {
     /// <summary>
@@ -14,25 +20,21 @@ public static class CoherenceCatalog
     /// <param name="outputColumnName">Name of the output column: a known-size vector of <see cref="float"/>.</param>
     /// <param name="inputColumnName">Name of the input column, of type <see cref="string"/> (text); defaults to <paramref name="outputColumnName"/>.</param>
     /// <param name="options">Training options; null takes <see cref="CoherenceEmbeddingOptions.Defaults"/>.</param>
+    /// <remarks>
+    /// The context's seed, log, <see cref="MLContext.GpuDeviceId"/>, <see cref="MLContext.FallbackToCpu"/> and
+    /// <c>CancelExecution()</c> apply as they stand when <c>Fit</c> runs.
+    /// </remarks>
     /// <example>See examples/Quickstart/Program.cs.</example>
     public static CoherenceEmbeddingEstimator CoherenceEmbeddings(this TransformsCatalog.TextTransforms catalog,
         string outputColumnName, string? inputColumnName = null, CoherenceEmbeddingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        var environment = EnvironmentOf(catalog);
-        // The catalog gives ML.NET's internal environment, not the MLContext. Build ML.NET components with a
-        // private MLContext that copies its GPU settings, and log and seed through the user's environment.
-        var context = new MLContext(seed: environment.Register("CoherenceEmbedding.Components").Rand.Next())
-        {
-            GpuDeviceId = ReadSetting<int?>(environment, nameof(MLContext.GpuDeviceId)),
-            FallbackToCpu = ReadSetting<bool?>(environment, nameof(MLContext.FallbackToCpu)) ?? false,
-        };
-        return new CoherenceEmbeddingEstimator(context, outputColumnName, inputColumnName, options) { Environment = environment };
+        return new CoherenceEmbeddingEstimator(EnvironmentOf(catalog), outputColumnName, inputColumnName, options);
     }
 
-    // ML.NET keeps a catalog's environment internal (CatalogUtils is closed to other assemblies). The
-    // environment of MLContext's catalogs is the MLContext itself; read it once, and fail clearly if a
-    // future ML.NET renames it.
+    // ML.NET keeps a catalog's environment internal (CatalogUtils is closed to other assemblies). For MLContext's
+    // catalogs it is the environment behind the MLContext: the same seed, log, GPU settings and cancellation.
+    // Read it once, and fail clearly if a future ML.NET renames it.
     private static readonly PropertyInfo? EnvironmentProperty = typeof(TransformsCatalog.TextTransforms)
         .GetProperties(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
         .FirstOrDefault(p => p.Name.EndsWith("Environment", StringComparison.Ordinal) && p.PropertyType == typeof(IHostEnvironment));
@@ -41,12 +43,5 @@ public static class CoherenceCatalog
         EnvironmentProperty?.GetValue(catalog) as IHostEnvironment
         ?? throw new InvalidOperationException(
             "Could not read the environment behind mlContext.Transforms.Text in this ML.NET version; " +
-            "create the stage with new CoherenceEmbeddingEstimator(mlContext, ...) instead.");
-
-    private static T? ReadSetting<T>(IHostEnvironment environment, string name)
-    {
-        var property = environment.GetType().GetProperty(name, BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-            ?? environment.GetType().GetInterfaces().Select(i => i.GetProperty(name)).FirstOrDefault(p => p is not null);
-        return property?.GetValue(environment) is T value ? value : default;
-    }
+            "create the stage with new Microsoft.ML.Coherence.CoherenceEmbeddingEstimator(mlContext, ...) instead.");
 }

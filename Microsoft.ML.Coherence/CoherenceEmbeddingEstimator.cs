@@ -3,6 +3,7 @@ using Microsoft.ML.Coherence.Scoring;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Coherence;
 
@@ -23,28 +24,42 @@ namespace Microsoft.ML.Coherence;
 ///
 /// Fit reads the text column twice as a stream (vocabulary, then token ids), counts co-occurrences,
 /// builds the PPMI field and trains with TorchSharp on the device chosen from
-/// <see cref="MLContext.GpuDeviceId"/> and <see cref="MLContext.FallbackToCpu"/> (or
-/// <see cref="CoherenceEmbeddingOptions.Device"/>). The fitted stage is made of built-in ML.NET
+/// <see cref="MLContext.GpuDeviceId"/> and <see cref="MLContext.FallbackToCpu"/> as they stand when Fit
+/// runs (or <see cref="CoherenceEmbeddingOptions.Device"/>). The fitted stage is made of built-in ML.NET
 /// transforms (NormalizeText, TokenizeIntoWords, MapValueToKey, ApplyOnnxModel), so a saved model
-/// loads and scores without this assembly or libtorch. Rows with no known word get a zero vector.
+/// loads and scores without this assembly or libtorch; it scores on the CPU unless
+/// <see cref="CoherenceEmbeddingOptions.ScoringGpuDeviceId"/> asks for a GPU. Rows with no known word get
+/// a zero vector. Fit stops with <see cref="OperationCanceledException"/> on <see cref="CancellationToken"/>
+/// or on <c>MLContext.CancelExecution()</c>.
 /// ]]></format>
 /// </remarks>
 /// <example>See examples/Quickstart/Program.cs.</example>
 public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingTransformer>
 {
-    private readonly MLContext _mlContext;
+    // The user's context: seeds, log, GPU settings and cancellation, all read when Fit runs. With the catalog it is
+    // ML.NET's environment behind the MLContext; ML.NET components are then built in a private MLContext that
+    // forwards its log there (ComponentContext), since no public API makes an MLContext of an environment.
+    private readonly IHostEnvironment _environment;
+    private readonly MLContext? _mlContext;
     private readonly CoherenceEmbeddingOptions _options;
 
     /// <summary>Creates the estimator; prefer <see cref="CoherenceCatalog.CoherenceEmbeddings(TransformsCatalog.TextTransforms, string, string?, CoherenceEmbeddingOptions?)"/>.</summary>
-    /// <param name="mlContext">The ML.NET context (seed, log, GPU settings).</param>
+    /// <param name="mlContext">The ML.NET context (seed, log, GPU settings, cancellation), read when <see cref="Fit"/> runs.</param>
     /// <param name="outputColumnName">Name of the output column: a known-size vector of <see cref="float"/>.</param>
     /// <param name="inputColumnName">Name of the input text column (<see cref="string"/>); defaults to <paramref name="outputColumnName"/>.</param>
     /// <param name="options">Training options; null takes the defaults.</param>
     public CoherenceEmbeddingEstimator(MLContext mlContext, string outputColumnName, string? inputColumnName = null, CoherenceEmbeddingOptions? options = null)
+        : this((IHostEnvironment)(mlContext ?? throw new ArgumentNullException(nameof(mlContext))), outputColumnName, inputColumnName, options)
     {
-        ArgumentNullException.ThrowIfNull(mlContext);
-        ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
         _mlContext = mlContext;
+    }
+
+    /// <summary>The catalog's constructor: <paramref name="environment"/> is the environment behind an MLContext's catalogs.</summary>
+    internal CoherenceEmbeddingEstimator(IHostEnvironment environment, string outputColumnName, string? inputColumnName, CoherenceEmbeddingOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
+        _environment = environment;
         OutputColumnName = outputColumnName;
         InputColumnName = inputColumnName ?? outputColumnName;
         _options = (options ?? new CoherenceEmbeddingOptions()).Clone();
@@ -60,13 +75,10 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     /// <summary>A copy of the options this estimator trains with.</summary>
     public CoherenceEmbeddingOptions Options => _options.Clone();
 
-    /// <summary>Where training seeds and logs; the MLContext unless the catalog supplied its own environment.</summary>
-    internal Microsoft.ML.Runtime.IHostEnvironment? Environment { get; init; }
-
     /// <summary>Receives training progress (step, losses, perplexity, coherence, throughput).</summary>
     public IProgress<CoherenceTrainingProgress>? Progress { get; set; }
 
-    /// <summary>Cancels a running <see cref="Fit"/>.</summary>
+    /// <summary>Cancels a running <see cref="Fit"/>; <c>MLContext.CancelExecution()</c> does the same.</summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>Length of the output vector for these options.</summary>
@@ -97,9 +109,13 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     {
         ArgumentNullException.ThrowIfNull(input);
         ValidateInput(input.Schema, InputColumnName);
-        var tokenizer = new CoherenceTokenizer(_mlContext, _options.SplitPunctuation);
-        var model = CoherenceEmbeddingEngine.Train(_mlContext, () => tokenizer.Tokenize(input, InputColumnName), _options, Progress, CancellationToken, host: Environment);
-        return CoherenceEmbeddingTransformer.Create(_mlContext, model, OutputColumnName, InputColumnName, input.Schema);
+        // Where the fitted stage will score, decided now so that a missing GPU fails before training, not after.
+        bool fallbackToCpu = HostEnvironmentSettings.FallbackToCpu(_environment);
+        int? scoringGpu = ScoringDevice.Resolve(_options.ScoringGpuDeviceId, fallbackToCpu, message => ComponentContext.Warn(_environment, message));
+
+        var tokenizer = new CoherenceTokenizer(_mlContext ?? ComponentContext.Create(_environment, seed: 0), _options.SplitPunctuation);
+        var model = CoherenceEmbeddingEngine.Train(_environment, () => tokenizer.Tokenize(input, InputColumnName), _options, Progress, CancellationToken);
+        return CoherenceEmbeddingTransformer.Create(_environment, model, OutputColumnName, InputColumnName, input.Schema, scoringGpu, fallbackToCpu);
     }
 
     internal static void ValidateInput(DataViewSchema schema, string inputColumn)

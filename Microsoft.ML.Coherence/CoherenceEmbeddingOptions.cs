@@ -139,6 +139,13 @@ public sealed class CoherenceEmbeddingOptions
     /// otherwise "cpu", "cuda" or "cuda:N".
     /// </summary>
     public string? Device { get; set; }
+    /// <summary>
+    /// GPU the fitted stage scores on (ONNX Runtime's CUDA provider, which needs the
+    /// Microsoft.ML.OnnxRuntime.Gpu package in the application); null, the default, scores on the CPU
+    /// whatever device trained. <c>MLContext.FallbackToCpu</c> decides what happens when that GPU is missing.
+    /// Scoring runs ML.NET's ONNX stage one row at a time, where a GPU rarely pays.
+    /// </summary>
+    public int? ScoringGpuDeviceId { get; set; }
     /// <summary>Folder for checkpoints; null writes none.</summary>
     public string? CheckpointDirectory { get; set; }
     /// <summary>Steps between checkpoints (when <see cref="CheckpointDirectory"/> is set).</summary>

@@ -1,6 +1,8 @@
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Scoring;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Coherence;
 
@@ -28,16 +30,21 @@ public sealed class CoherenceEmbeddingTransformer : ITransformer, IDisposable
         InputColumnName = inputColumnName;
     }
 
-    internal static CoherenceEmbeddingTransformer Create(MLContext mlContext, CoherenceEmbeddingModel model, string outputColumnName,
-        string inputColumnName, DataViewSchema? inputSchema)
+    internal static CoherenceEmbeddingTransformer Create(IHostEnvironment environment, CoherenceEmbeddingModel model, string outputColumnName,
+        string inputColumnName, DataViewSchema? inputSchema, int? scoringGpuDeviceId, bool fallbackToCpu)
     {
-        var chain = ScoringChainBuilder.Build(mlContext, outputColumnName, inputColumnName, model.Vocabulary.Tokens, model.Weights,
-            model.Report.Options.Pooling, inputSchema, model.Report.Options.SplitPunctuation);
+        var chain = ScoringChainBuilder.Build(environment, outputColumnName, inputColumnName, model.Vocabulary.Tokens, model.Weights,
+            model.Report.Options.Pooling, inputSchema, scoringGpuDeviceId, fallbackToCpu,
+            model.Report.Options.SplitPunctuation);
         return new CoherenceEmbeddingTransformer(model, chain, outputColumnName, inputColumnName);
     }
 
     /// <summary>Creates the scoring stage from an already trained model, e.g. to reuse embeddings pre-trained on a large corpus.</summary>
-    /// <param name="mlContext">The ML.NET context.</param>
+    /// <remarks>
+    /// It scores on the CPU unless the model's options set <see cref="CoherenceEmbeddingOptions.ScoringGpuDeviceId"/>;
+    /// <paramref name="mlContext"/>'s GPU settings do not apply (its <c>FallbackToCpu</c> does, to that GPU).
+    /// </remarks>
+    /// <param name="mlContext">The ML.NET context: its log receives the scoring components' messages.</param>
     /// <param name="model">The trained model.</param>
     /// <param name="outputColumnName">Output column: known-size vector of <see cref="float"/>.</param>
     /// <param name="inputColumnName">Input text column; defaults to <paramref name="outputColumnName"/>.</param>
@@ -45,7 +52,8 @@ public sealed class CoherenceEmbeddingTransformer : ITransformer, IDisposable
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(model);
-        return Create(mlContext, model, outputColumnName, inputColumnName ?? outputColumnName, null);
+        int? gpu = ScoringDevice.Resolve(model.Report.Options.ScoringGpuDeviceId, mlContext.FallbackToCpu, message => ComponentContext.Warn(mlContext, message));
+        return Create(mlContext, model, outputColumnName, inputColumnName ?? outputColumnName, null, gpu, mlContext.FallbackToCpu);
     }
 
     /// <summary>

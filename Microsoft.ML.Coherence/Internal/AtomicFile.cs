@@ -13,7 +13,7 @@ internal static class AtomicFile
         string temp = full + "." + Environment.ProcessId + ".tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite)) // readable: a writer may hash what it wrote
                 write(stream);
             File.Move(temp, full, overwrite: true);
         }

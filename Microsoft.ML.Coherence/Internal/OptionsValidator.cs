@@ -57,6 +57,8 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.HeldOutFraction), o.HeldOutFraction, "0 to less than 0.5");
         if (!Enum.IsDefined(o.Pooling))
             CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean, MeanMax or Sif");
+        if (o.ScoringGpuDeviceId < 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.ScoringGpuDeviceId), o.ScoringGpuDeviceId, "null (score on the CPU) or a GPU index, 0 or more");
         Positive(nameof(o.CheckpointInterval), o.CheckpointInterval);
     }
 

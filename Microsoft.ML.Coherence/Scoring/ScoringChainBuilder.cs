@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.Coherence.Scoring;
 
@@ -25,7 +27,7 @@ internal static class ScoringChainBuilder
     /// Builds, saves and reloads the scoring chain that reads the text column <paramref name="inputColumn"/>
     /// (String) and writes <paramref name="outputColumn"/> (Vector&lt;Single, D&gt;, D = d for Mean, 2d for MeanMax).
     /// </summary>
-    /// <param name="mlContext">The ML.NET context.</param>
+    /// <param name="environment">The user's ML.NET context (or the environment behind its catalogs): the chain's components log there.</param>
     /// <param name="outputColumn">Name of the feature column written; may equal <paramref name="inputColumn"/> (it then replaces it).</param>
     /// <param name="inputColumn">Name of the text column read.</param>
     /// <param name="vocabularyTokens">Token of each id; index 0 is the unknown token (its text is not used), 1..V-1 are the normalised words.</param>
@@ -33,25 +35,32 @@ internal static class ScoringChainBuilder
     /// <param name="pooling">How token states are pooled.</param>
     /// <param name="inputSchema">When given, checked up front: <paramref name="inputColumn"/> must be text and no intermediate column may exist.</param>
     /// <param name="splitPunctuation">Whether the chain's tokeniser splits on punctuation; must be what training used.</param>
+    /// <param name="gpuDeviceId">The GPU the ONNX stage scores on; null, the default, is the CPU whatever <paramref name="environment"/>'s GPU settings say.</param>
+    /// <param name="fallbackToCpu">Whether the ONNX stage falls back to the CPU when <paramref name="gpuDeviceId"/> cannot be used.</param>
     /// <returns>The chain as loaded back from its saved form (a <c>TransformerChain&lt;ITransformer&gt;</c>); dispose it when done.</returns>
     /// <remarks>
     /// ApplyOnnxModel(Stream) copies the model to a temp file it never deletes, and ApplyOnnxModel(path)
     /// re-reads the path when saved. So: write our own temp .onnx, fit with its path, save the chain to
     /// memory, dispose it, delete the file, and load the chain back from memory. The loaded ONNX
     /// transformer keeps the model bytes in the chain, and cleans up after itself when disposed.
-    /// The chain scores on the CPU: ML.NET runs the graph one row at a time, where a GPU does not pay.
+    /// The chain scores on the CPU unless <paramref name="gpuDeviceId"/> says otherwise: ML.NET runs the graph
+    /// one row at a time, where a GPU does not pay, and the package ships the CPU ONNX Runtime. ML.NET's ONNX
+    /// stage takes its device from the context it is fitted and loaded in, so the chain is built in a private
+    /// context with exactly these settings, whose log is forwarded to <paramref name="environment"/>.
     /// </remarks>
     public static ITransformer Build(
-        MLContext mlContext,
+        IHostEnvironment environment,
         string outputColumn,
         string inputColumn,
         IReadOnlyList<string> vocabularyTokens,
         CoherenceEncoderWeights weights,
         CoherencePooling pooling,
         DataViewSchema? inputSchema = null,
+        int? gpuDeviceId = null,
+        bool fallbackToCpu = false,
         bool splitPunctuation = CoherenceEmbeddingOptions.Defaults.SplitPunctuation)
     {
-        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(environment);
         ArgumentException.ThrowIfNullOrEmpty(outputColumn);
         ArgumentException.ThrowIfNullOrEmpty(inputColumn);
         ArgumentNullException.ThrowIfNull(vocabularyTokens);
@@ -66,6 +75,8 @@ internal static class ScoringChainBuilder
             ValidateInputSchema(inputSchema, inputColumn);
         }
 
+        var mlContext = ComponentContext.Create(environment, seed: 0, gpuDeviceId, fallbackToCpu);
+
         // MapValueToKey with keyData and ByOccurrence: key k is the k-th row, so key k = token id k;
         // words outside the vocabulary get the missing key 0 = the unknown id.
         var keyData = mlContext.Data.LoadFromEnumerable(vocabularyTokens.Skip(1).Select(token => new TokenRow { Token = token }));
@@ -78,7 +89,7 @@ internal static class ScoringChainBuilder
             OnnxEncoderWriter.WriteFile(modelPath, weights, pooling, IdsColumnName, outputColumn);
             var estimator = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn, splitPunctuation)
                 .Append(mlContext.Transforms.Conversion.MapValueToKey(IdsColumnName, TokensColumnName, keyData: keyData))
-                .Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath))
+                .Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath, gpuDeviceId, fallbackToCpu))
                 .Append(mlContext.Transforms.DropColumns(TokensColumnName, IdsColumnName));
 
             // Every stage here is fixed by its arguments (keyData is given), so fitting on no rows learns nothing.

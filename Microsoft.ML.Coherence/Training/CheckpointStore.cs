@@ -1,6 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.Coherence.Training;
 
@@ -8,57 +9,190 @@ namespace Microsoft.ML.Coherence.Training;
 /// Checkpoints of model and optimiser state, one file a step (checkpoint-00000100.bin), written to a
 /// temporary file then renamed so a crash never leaves a torn checkpoint. The two newest are kept.
 /// </summary>
+/// <remarks>
+/// Layout: the magic string, the payload's length (Int64) and its SHA-256 (32 bytes), then the payload:
+/// the run's fingerprint (<see cref="CheckpointFingerprint"/>), the step, the model and the optimiser.
+/// Resuming takes the newest checkpoint that is whole and whose checksum holds; a truncated, damaged or
+/// foreign file is skipped with a message that names it. An intact checkpoint of a run with other
+/// settings or another corpus is refused (resuming from it would silently train something else).
+/// </remarks>
 internal sealed class CheckpointStore
 {
-    private const string Magic = "COHERENCE-CHECKPOINT-2";
+    private const string Magic = "COHERENCE-CHECKPOINT-3";
     private const int Keep = 2;
+    private const int HashLength = 32;
     private readonly string _directory;
+    private readonly string _fingerprint;
+    private readonly Action<string>? _log;
 
-    public CheckpointStore(string directory)
+    /// <param name="directory">The checkpoint folder (created if missing).</param>
+    /// <param name="fingerprint">This run's fingerprint; only checkpoints with the same one are resumed.</param>
+    /// <param name="log">Receives a message for each checkpoint skipped.</param>
+    public CheckpointStore(string directory, string fingerprint, Action<string>? log = null)
     {
         _directory = directory;
+        _fingerprint = fingerprint;
+        _log = log;
         Directory.CreateDirectory(directory);
     }
 
     public static string FileName(int step) => $"checkpoint-{step.ToString("D8", CultureInfo.InvariantCulture)}.bin";
 
-    public void Save(int step, CoherenceLanguageModel model, SafeAdamW optimizer, string fingerprint)
+    /// <summary>
+    /// Checks, before any work, that <paramref name="directory"/> (the option <c>CheckpointDirectory</c>) can be
+    /// created and written: creates it and writes and deletes a probe file.
+    /// </summary>
+    public static void EnsureWritable(string directory)
     {
-        string path = Path.Combine(_directory, FileName(step));
-        string temp = path + ".tmp";
-        using (var stream = File.Create(temp))
-        using (var writer = new BinaryWriter(stream))
+        const string Option = nameof(CoherenceEmbeddingOptions.CheckpointDirectory);
+        if (string.IsNullOrWhiteSpace(directory))
+            CoherenceThrow.OptionOutOfRange(Option, $"'{directory}'", "null (no checkpoints) or a folder this process can create and write");
+        string probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        try
         {
+            Directory.CreateDirectory(directory);
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            CoherenceThrow.OptionOutOfRange(Option, $"'{directory}'", $"a folder this process can create and write ({e.Message})");
+        }
+    }
+
+    public void Save(int step, CoherenceLanguageModel model, SafeAdamW optimizer)
+    {
+        AtomicFile.Write(Path.Combine(_directory, FileName(step)), stream =>
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             writer.Write(Magic);
-            writer.Write(fingerprint);
+            long header = stream.Position;
+            writer.Write(0L);                   // payload length, filled in below
+            writer.Write(new byte[HashLength]); // payload SHA-256, filled in below
+            long payload = stream.Position;
+            writer.Write(_fingerprint);
             writer.Write(step);
             model.save(writer);
             optimizer.Save(writer);
-        }
-        File.Move(temp, path, overwrite: true);
+            writer.Flush();
+
+            long length = stream.Position - payload;
+            stream.Position = payload;
+            byte[] hash = HashOf(stream, length);
+            stream.Position = header;
+            writer.Write(length);
+            writer.Write(hash);
+            writer.Flush();
+        });
         foreach (var old in List().SkipLast(Keep))
             File.Delete(old.Path);
     }
 
-    public bool TryLoadLatest(CoherenceLanguageModel model, SafeAdamW optimizer, string fingerprint, out int step)
+    /// <summary>
+    /// Restores the newest intact checkpoint of this run into <paramref name="model"/> and <paramref name="optimizer"/>;
+    /// false when there is none. Files that fail their checks are skipped, newest first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The newest intact checkpoint was written by a run with another fingerprint.</exception>
+    public bool TryLoadLatest(CoherenceLanguageModel model, SafeAdamW optimizer, out int step)
     {
         step = 0;
-        var latest = List().LastOrDefault();
-        if (latest.Path is null)
-            return false;
-        using var stream = File.OpenRead(latest.Path);
-        using var reader = new BinaryReader(stream);
-        if (reader.ReadString() != Magic)
-            throw new InvalidDataException($"'{latest.Path}' is not a coherence checkpoint; remove it or choose another CheckpointDirectory.");
-        string saved = reader.ReadString();
-        if (saved != fingerprint)
-            throw new InvalidOperationException(
-                $"The checkpoint '{latest.Path}' was written by a run with other settings ({saved}); this run has ({fingerprint}). " +
-                "Use another CheckpointDirectory or set ResumeFromCheckpoint = false.");
-        step = reader.ReadInt32();
-        model.load(reader);
-        optimizer.Load(reader);
-        return true;
+        foreach (var (fileStep, path) in List().Reverse())
+        {
+            using var stream = OpenIntact(path, out string? problem);
+            if (stream is null)
+            {
+                _log?.Invoke($"Warning: skipped the checkpoint '{path}': {problem}. Trying the one before it.");
+                continue;
+            }
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            string saved = reader.ReadString();
+            if (saved != _fingerprint)
+            {
+                throw new InvalidOperationException(
+                    $"The checkpoint '{path}' was written by a run with other settings or another corpus: " +
+                    $"{CheckpointFingerprint.Differences(saved, _fingerprint)}. " +
+                    "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then replaced).");
+            }
+            step = reader.ReadInt32();
+            if (step != fileStep)
+                _log?.Invoke($"Warning: the checkpoint '{path}' holds step {step}, not {fileStep} as its name says; resuming from step {step}.");
+            model.load(reader);
+            optimizer.Load(reader);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> positioned at its payload when the magic, the length and the checksum hold;
+    /// otherwise null, with the reason.
+    /// </summary>
+    private static FileStream? OpenIntact(string path, out string? problem)
+    {
+        FileStream? stream = null;
+        try
+        {
+            stream = File.OpenRead(path);
+            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            string magic;
+            try
+            {
+                magic = reader.ReadString();
+            }
+            catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+            {
+                magic = "";
+            }
+            if (magic != Magic)
+            {
+                problem = magic.StartsWith("COHERENCE-CHECKPOINT-", StringComparison.Ordinal)
+                    ? $"it has the older format '{magic}', without a checksum"
+                    : "it is not a coherence checkpoint";
+                stream.Dispose();
+                return null;
+            }
+            long length = stream.Length - stream.Position - sizeof(long) - HashLength;
+            long declared = length >= 0 ? reader.ReadInt64() : -1;
+            if (declared < 0 || declared != length)
+            {
+                problem = $"it is truncated or has trailing bytes ({Math.Max(length, 0)} payload bytes, {Math.Max(declared, 0)} expected)";
+                stream.Dispose();
+                return null;
+            }
+            byte[] expected = reader.ReadBytes(HashLength);
+            long payload = stream.Position;
+            if (!HashOf(stream, length).AsSpan().SequenceEqual(expected))
+            {
+                problem = "its SHA-256 checksum does not match its contents (the file is damaged)";
+                stream.Dispose();
+                return null;
+            }
+            stream.Position = payload;
+            problem = null;
+            return stream;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // EndOfStreamException included
+        {
+            stream?.Dispose();
+            problem = $"it cannot be read ({e.Message})";
+            return null;
+        }
+    }
+
+    private static byte[] HashOf(Stream stream, long length)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        for (long left = length; left > 0;)
+        {
+            int read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0)
+                throw new EndOfStreamException();
+            hash.AppendData(buffer, 0, read);
+            left -= read;
+        }
+        return hash.GetHashAndReset();
     }
 
     private IEnumerable<(int Step, string Path)> List() =>

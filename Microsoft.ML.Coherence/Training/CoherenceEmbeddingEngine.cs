@@ -13,21 +13,43 @@ namespace Microsoft.ML.Coherence.Training;
 /// </summary>
 internal static class CoherenceEmbeddingEngine
 {
-    public static CoherenceEmbeddingModel Train(MLContext mlContext, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
+    /// <param name="environment">The user's context (an MLContext, or the environment behind its catalogs): seed, log,
+    /// GPU settings and <c>CancelExecution()</c>, read now.</param>
+    /// <param name="documents">Streams the tokenised documents; called once per corpus pass.</param>
+    /// <param name="options">Training options (validated here again).</param>
+    /// <param name="progress">Receives progress reports.</param>
+    /// <param name="cancellationToken">Stops training, as <c>CancelExecution()</c> on <paramref name="environment"/> does.</param>
+    /// <param name="configure">Test seam: sees the trainer before training.</param>
+    public static CoherenceEmbeddingModel Train(IHostEnvironment environment, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
         IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        Action<CoherenceTrainer>? configure = null, IHostEnvironment? host = null)
+        Action<CoherenceTrainer>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(environment);
         OptionsValidator.Validate(options);
         options = options.Clone();
-        var trainingHost = (host ?? mlContext).Register("CoherenceEmbedding");
+        var trainingHost = environment.Register("CoherenceEmbedding");
         int seed = options.Seed ?? trainingHost.Rand.Next();
         using var channel = trainingHost.Start("Coherence training");
         void Log(string message) => channel.Info(MessageSensitivity.None, message);
+        using var cancellation = new HostCancellation(trainingHost, cancellationToken);
+        cancellation.ThrowIfCancellationRequested();
 
-        var device = TorchDevice.Select(options.Device, mlContext.GpuDeviceId, mlContext.FallbackToCpu, Log);
+        // Before the first TorchSharp call: on Debian 12 / Ubuntu 22.04 TorchSharp's native library needs a fixed copy.
+        TorchSharpNativeFix.EnsureApplied((message, warning) =>
+        {
+            if (warning)
+                channel.Warning(MessageSensitivity.None, message);
+            else
+                Log(message);
+        });
+        // ML.NET's GPU settings as they stand now; a missing GPU without FallbackToCpu fails here, before any work.
+        var device = TorchDevice.Select(options.Device, HostEnvironmentSettings.GpuDeviceId(environment),
+            HostEnvironmentSettings.FallbackToCpu(environment), Log);
+        if (options.CheckpointDirectory is not null)
+            CheckpointStore.EnsureWritable(options.CheckpointDirectory);
 
-        var prepared = PreparedCorpus.Prepare(documents, options, seed);
+        var prepared = PreparedCorpus.Prepare(() => Cancellable(documents(), cancellation.Token), options, seed);
+        cancellation.ThrowIfCancellationRequested();
         var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
         double statisticsSeconds = prepared.Seconds;
         options.Steps ??= StepsFor(options, train.TokenCount);
@@ -40,7 +62,7 @@ internal static class CoherenceEmbeddingEngine
         double? initialPerplexity = heldOut.TokenCount >= 2 ? trainer.HeldOutPerplexity(heldOut) : null;
         try
         {
-            trainer.Train(train, heldOut, vocabulary.Frequencies, field, cancellationToken);
+            trainer.Train(train, heldOut, vocabulary.Frequencies, field, cancellation.Token);
         }
         catch (CoherenceTrainingException diverged)
         {
@@ -69,6 +91,16 @@ internal static class CoherenceEmbeddingEngine
     /// <summary>Passes over the training tokens that <see cref="CoherenceEmbeddingOptions.Steps"/> steps make.</summary>
     internal static double Epochs(CoherenceEmbeddingOptions options, long trainingTokens) =>
         trainingTokens == 0 ? 0 : (double)options.Steps!.Value * options.BatchSize * CoherenceTrainer.SequenceLength(options, trainingTokens) / trainingTokens;
+
+    /// <summary>The documents, stopping with <see cref="OperationCanceledException"/> once <paramref name="token"/> fires.</summary>
+    private static IEnumerable<string[]> Cancellable(IEnumerable<string[]> documents, CancellationToken token)
+    {
+        foreach (var document in documents)
+        {
+            token.ThrowIfCancellationRequested();
+            yield return document;
+        }
+    }
 
     private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
         Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds)

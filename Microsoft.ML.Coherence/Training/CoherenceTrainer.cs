@@ -78,8 +78,8 @@ internal sealed class CoherenceTrainer : IDisposable
         var negativeSampler = !_options.IsBaseline ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
         int logEvery = Math.Max(1, steps / MaxLogPoints);
 
-        var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory);
-        if (checkpoints is not null && _options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, Fingerprint(), out int restored))
+        var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory, Fingerprint(train), _log);
+        if (checkpoints is not null && _options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
         {
             CompletedSteps = restored;
             ResumedFromStep = restored;
@@ -141,7 +141,7 @@ internal sealed class CoherenceTrainer : IDisposable
             }
 
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
-                checkpoints.Save(step, Model, _optimizer, Fingerprint());
+                checkpoints.Save(step, Model, _optimizer);
         }
         TrainingTime = clock.Elapsed;
     }
@@ -323,11 +323,11 @@ internal sealed class CoherenceTrainer : IDisposable
             kept = $"The model keeps the weights of step {CompletedSteps}, the last completed step";
             if (checkpoints is not null && CompletedSteps > 0)
             {
-                checkpoints.Save(CompletedSteps, Model, _optimizer, Fingerprint());
+                checkpoints.Save(CompletedSteps, Model, _optimizer);
                 kept += $", checkpointed in '{_options.CheckpointDirectory}'; a new Fit with the same settings resumes from it";
             }
         }
-        else if (checkpoints is not null && checkpoints.TryLoadLatest(Model, _optimizer, Fingerprint(), out int restored))
+        else if (checkpoints is not null && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
         {
             CompletedSteps = restored;
             kept = $"The failure came during the weight update; the model was restored to the checkpoint of step {restored}";
@@ -399,11 +399,8 @@ internal sealed class CoherenceTrainer : IDisposable
         return Modules.CausalTransformerBlock.Values(Model.Embedding);
     }
 
-    /// <summary>What a checkpoint must agree on to be resumed by this run.</summary>
-    private string Fingerprint() =>
-        $"V={Model.VocabularySize};d={_options.EmbeddingDimension};layers={_options.Layers};heads={_options.Heads};" +
-        $"L={_options.ContextLength};steps={_options.Steps};batch={_options.BatchSize};seed={_seed};" +
-        $"cw={_options.CoherenceWeight};uw={_options.UniformityWeight};lr={_options.LearningRate}";
+    /// <summary>What a checkpoint must agree on to be resumed by this run: the options, seed, vocabulary size and training tokens.</summary>
+    private string Fingerprint(TokenCorpus train) => CheckpointFingerprint.Compute(_options, _seed, Model.VocabularySize, train.Tokens);
 
     public void Dispose()
     {

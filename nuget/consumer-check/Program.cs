@@ -1,19 +1,21 @@
-// Consumer check: an application outside the solution that uses the packed Microsoft.ML.Coherence package
-// (plus TorchSharp-cpu) trains, saves, reloads in a new MLContext and predicts. Exit code 0 only if the
-// reloaded predictions equal the originals and test accuracy beats the majority class.
+// Consumer check: an application outside the solution that uses Microsoft.ML.Coherence (plus TorchSharp-cpu)
+// trains, saves, reloads in a new MLContext and predicts. Exit code 0 only if the reloaded predictions equal
+// the originals and test accuracy beats the majority class. nuget/consumer-check/run.sh builds it against the
+// packed package, nuget/project-reference-check/run.sh against the project file. Like a new user, it imports
+// only Microsoft.ML: the catalog method is found there; the library's types are named in full.
 // Usage: dotnet run -- <folder with train.tsv and test.tsv> [training rows]
 using Microsoft.ML;
-using Microsoft.ML.Coherence;
-using Microsoft.ML.Data;
 
 string dataDir = args.Length > 0 ? args[0] : throw new ArgumentException("usage: consumer-check <data/sample/spam folder> [rows]");
 int rows = args.Length > 1 ? int.Parse(args[1]) : 300;
 
 var ml = new MLContext(seed: 1);
+var log = new List<string>();
+ml.Log += (_, e) => { if (e.Kind >= Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
 var train = ml.Data.TakeRows(ml.Data.LoadFromTextFile<Row>(Path.Combine(dataDir, "train.tsv"), separatorChar: '\t', allowQuoting: false), rows);
 var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(dataDir, "test.tsv"), separatorChar: '\t', allowQuoting: false);
 
-var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 16, Steps = 50, EvaluationInterval = 25, Seed = 1 };
+var options = new Microsoft.ML.Coherence.CoherenceEmbeddingOptions { EmbeddingDimension = 16, Steps = 50, EvaluationInterval = 25, Seed = 1 };
 var pipeline = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options)
     .Append(ml.Transforms.Conversion.MapValueToKey("Label"))
     .Append(ml.Transforms.NormalizeMinMax("Features"))
@@ -21,9 +23,17 @@ var pipeline = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", option
     .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy())
     .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 var model = pipeline.Fit(train);
-var coherence = (CoherenceEmbeddingTransformer)model.First();
+var coherence = (Microsoft.ML.Coherence.CoherenceEmbeddingTransformer)model.First();
 Console.WriteLine($"trained: vocabulary {coherence.Report.VocabularySize:N0}, d = {coherence.Model.Dimension}, {options.Steps} steps, " +
                   $"held-out perplexity {coherence.Report.InitialHeldOutPerplexity:F0} -> {coherence.Report.FinalHeldOutPerplexity:F1}");
+// Which TorchSharp native library the process runs on (the scripts check it), and what the library logged about it.
+string? native = File.Exists("/proc/self/maps")
+    ? File.ReadLines("/proc/self/maps").Select(l => l[Math.Max(0, l.IndexOf('/'))..]).FirstOrDefault(p => p.EndsWith("/libLibTorchSharp.so", StringComparison.Ordinal))
+    : null;
+Console.WriteLine($"TorchSharp native library loaded: {native ?? "(not a Linux process map)"}");
+lock (log)
+    foreach (string line in log.Where(l => l.StartsWith("TorchSharp native fix", StringComparison.Ordinal)))
+        Console.WriteLine($"log: {line}");
 
 string path = Path.Combine(Path.GetTempPath(), $"coherence-consumer-{Environment.ProcessId}.zip");
 ml.Model.Save(model, train.Schema, path);
@@ -51,8 +61,8 @@ return failures == 0 ? 0 : 1;
 
 internal sealed class Row
 {
-    [LoadColumn(0)] public string Label { get; set; } = "";
-    [LoadColumn(1)] public string Text { get; set; } = "";
+    [Microsoft.ML.Data.LoadColumn(0)] public string Label { get; set; } = "";
+    [Microsoft.ML.Data.LoadColumn(1)] public string Text { get; set; } = "";
 }
 
 internal sealed class Prediction

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.ML.Coherence.Tests.TestData;
+using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Coherence.Training;
+
+namespace Microsoft.ML.Coherence.Tests;
+
+/// <summary>
+/// Damaged, truncated and foreign checkpoints are skipped with a message that names them and resume continues
+/// exactly from the newest intact one; a checkpoint of other settings is refused with the differences.
+/// </summary>
+[TestClass]
+public sealed class CheckpointStoreTests
+{
+    private static readonly List<string> Corpus = PlantedCorpus.Generate(groups: 6, wordsPerGroup: 10, sentences: 300, sentenceLength: 10, inGroupShare: 0.9, seed: 5);
+    private static readonly Lazy<float[]> Uninterrupted = new(() => Train(PlantedCorpus.TinyOptions(steps: 20), []).GetEmbeddingMatrix());
+
+    private static CoherenceEmbeddingModel Train(CoherenceEmbeddingOptions options, List<string> log, IProgress<CoherenceTrainingProgress>? progress = null,
+        CancellationToken token = default, IEnumerable<string>? corpus = null)
+    {
+        var ml = new MLContext(seed: 1);
+        ml.Log += (_, e) => { lock (log) log.Add(e.RawMessage); };
+        var tokenizer = new CoherenceTokenizer(ml);
+        return CoherenceEmbeddingEngine.Train(ml, () => tokenizer.Tokenize(corpus ?? Corpus), options, progress, token);
+    }
+
+    /// <summary>A run with checkpoints every 5 steps, stopped after step 13: leaves the checkpoints of steps 5 and 10.</summary>
+    private static CoherenceEmbeddingOptions Interrupted(string directory)
+    {
+        var options = PlantedCorpus.TinyOptions(steps: 20);
+        options.CheckpointDirectory = directory;
+        options.CheckpointInterval = 5;
+        using var cancel = new CancellationTokenSource();
+        var stopAt13 = new SynchronousProgress(p => { if (p.Step == 13) cancel.Cancel(); });
+        Assert.ThrowsExactly<OperationCanceledException>(() => Train(options, [], stopAt13, cancel.Token));
+        CollectionAssert.AreEquivalent(new[] { CheckpointStore.FileName(5), CheckpointStore.FileName(10) },
+            Directory.GetFiles(directory).Select(Path.GetFileName).ToArray());
+        return options;
+    }
+
+    private static void InTempDirectory(Action<string> test)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "coherence-checkpoints-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            test(directory);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("truncated")]
+    [DataRow("bit-flipped")]
+    public void DamagedNewestCheckpointResumesFromThePreviousOneAndEndsBitIdentical(string damage)
+    {
+        InTempDirectory(directory =>
+        {
+            var options = Interrupted(directory);
+            string newest = Path.Combine(directory, CheckpointStore.FileName(10));
+            byte[] bytes = File.ReadAllBytes(newest);
+            if (damage == "truncated")
+                File.WriteAllBytes(newest, bytes[..(bytes.Length / 2)]);
+            else
+            {
+                bytes[bytes.Length * 2 / 3] ^= 0x10;
+                File.WriteAllBytes(newest, bytes);
+            }
+
+            var log = new List<string>();
+            var resumed = Train(options, log);
+            Assert.AreEqual(5, resumed.Report.ResumedFromStep);
+            CollectionAssert.AreEqual(Uninterrupted.Value, resumed.GetEmbeddingMatrix(), "resumed from step 5, the weights end as in the uninterrupted run");
+            string reason = damage == "truncated" ? "it is truncated or has trailing bytes" : "its SHA-256 checksum does not match its contents";
+            Assert.AreEqual(1, log.Count(m => m.Contains($"skipped the checkpoint '{newest}': {reason}")), string.Join("\n", log));
+            StringAssert.Contains(log.Single(m => m.StartsWith("Resumed", StringComparison.Ordinal)), "Resumed from the checkpoint of step 5");
+        });
+    }
+
+    [TestMethod]
+    public void GarbageFileIsSkippedWithAMessageNamingIt()
+    {
+        InTempDirectory(directory =>
+        {
+            var options = Interrupted(directory);
+            string garbage = Path.Combine(directory, CheckpointStore.FileName(15));
+            File.WriteAllBytes(garbage, Enumerable.Range(0, 5000).Select(i => (byte)(i * 7919 % 251)).ToArray());
+
+            var log = new List<string>();
+            var resumed = Train(options, log);
+            Assert.AreEqual(10, resumed.Report.ResumedFromStep);
+            CollectionAssert.AreEqual(Uninterrupted.Value, resumed.GetEmbeddingMatrix());
+            CollectionAssert.Contains(log, $"Warning: skipped the checkpoint '{garbage}': it is not a coherence checkpoint. Trying the one before it.");
+        });
+    }
+
+    [TestMethod]
+    public void ChangedOptionOrCorpusRefusesToResumeAndNamesTheDifference()
+    {
+        InTempDirectory(directory =>
+        {
+            var options = Interrupted(directory);
+            string newest = Path.Combine(directory, CheckpointStore.FileName(10));
+
+            var changed = options.Clone();
+            changed.Temperature = 0.25f;
+            var error = Assert.ThrowsExactly<InvalidOperationException>(() => Train(changed, []));
+            Assert.AreEqual(
+                $"The checkpoint '{newest}' was written by a run with other settings or another corpus: Temperature 0.5 there, 0.25 here. " +
+                "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then replaced).", error.Message);
+
+            var otherCorpus = Assert.ThrowsExactly<InvalidOperationException>(() => Train(options, [], corpus: Corpus.Skip(1).Append(Corpus[0])));
+            StringAssert.Contains(otherCorpus.Message, "TokenSha256 ");
+
+            // Options that do not change the result may differ.
+            var elsewhere = options.Clone();
+            elsewhere.CheckpointInterval = 7;
+            elsewhere.Device = "cpu";
+            Assert.AreEqual(10, Train(elsewhere, []).Report.ResumedFromStep);
+        });
+    }
+
+    [TestMethod]
+    public void FingerprintListsEveryOptionOrExcludesItOnPurpose()
+    {
+        var listed = CheckpointFingerprint.Options(new CoherenceEmbeddingOptions(), seed: 1).Select(o => o.Name).ToArray();
+        var excluded = CheckpointFingerprint.Excluded.ToArray();
+        var settable = typeof(CoherenceEmbeddingOptions).GetProperties(BindingFlags.Instance | BindingFlags.Public)
+            .Where(p => p.CanWrite).Select(p => p.Name).ToArray();
+        var unlisted = settable.Except(listed).Except(excluded).ToArray();
+        Assert.AreEqual(0, unlisted.Length, "options neither in the checkpoint fingerprint nor excluded from it: " + string.Join(", ", unlisted));
+        Assert.AreEqual(0, listed.Intersect(excluded).Count());
+        Assert.AreEqual(listed.Length, listed.Distinct().Count());
+        CollectionAssert.IsSubsetOf(listed, settable);
+    }
+
+    [TestMethod]
+    public void FingerprintIsTheSameInEveryCulture()
+    {
+        var options = new CoherenceEmbeddingOptions { Temperature = 0.25f, ContextSmoothing = 0.75 };
+        int[] tokens = [1, 2, 3, 2, 1];
+        var previous = CultureInfo.CurrentCulture;
+        string invariant, german;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            invariant = CheckpointFingerprint.Compute(options, 7, 4, tokens);
+            CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+            german = CheckpointFingerprint.Compute(options, 7, 4, tokens);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+        Assert.AreEqual(invariant, german);
+        StringAssert.Contains(invariant, "Temperature=0.25;");
+        StringAssert.Contains(invariant, "ContextSmoothing=0.75;");
+        StringAssert.Contains(invariant, "Seed=7;");
+        StringAssert.Contains(invariant, "VocabularySize=4;TrainingTokens=5;TokenSha256=");
+        Assert.AreNotEqual(invariant, CheckpointFingerprint.Compute(options, 7, 4, [1, 2, 3, 2, 2]));
+    }
+
+    [TestMethod]
+    public void UnwritableCheckpointDirectoryFailsBeforeTheCorpusIsRead()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            var options = PlantedCorpus.TinyOptions(steps: 5);
+            options.CheckpointDirectory = Path.Combine(file, "checkpoints"); // a folder inside a file cannot be created
+            int passes = 0;
+            var ml = new MLContext(seed: 1);
+            var tokenizer = new CoherenceTokenizer(ml);
+            var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+                CoherenceEmbeddingEngine.Train(ml, () => { passes++; return tokenizer.Tokenize(Corpus); }, options));
+            StringAssert.StartsWith(error.Message, $"Option 'CheckpointDirectory' is '{options.CheckpointDirectory}'; valid: a folder this process can create and write (");
+            Assert.AreEqual("CheckpointDirectory", error.ParamName);
+            Assert.AreEqual(0, passes);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback before the next step.</summary>
+    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
+    {
+        public void Report(CoherenceTrainingProgress value) => action(value);
+    }
+}
