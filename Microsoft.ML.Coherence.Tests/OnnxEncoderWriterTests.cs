@@ -7,7 +7,7 @@ namespace Microsoft.ML.Coherence.Tests;
 [TestClass]
 public sealed class OnnxEncoderWriterTests
 {
-    private static float[] RunGraph(byte[] model, int[] ids, out int[] outputShape)
+    internal static float[] RunGraph(byte[] model, int[] ids, out int[] outputShape)
     {
         using var session = new InferenceSession(model);
         var input = new DenseTensor<uint>(ids.Select(i => (uint)i).ToArray(), [1, ids.Length]);

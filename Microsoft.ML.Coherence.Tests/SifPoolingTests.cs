@@ -1,6 +1,4 @@
 using Microsoft.ML.Coherence.Scoring;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Microsoft.ML.Coherence.Tests;
 
@@ -64,11 +62,5 @@ public sealed class SifPoolingTests
             TestEncoders.AssertClose(ReferenceEncoder.Encode(weights, CoherencePooling.Sif, ids), Run(model, ids), 1e-5f, $"ids [{string.Join(' ', ids)}]");
     }
 
-    private static float[] Run(byte[] model, int[] ids)
-    {
-        using var session = new InferenceSession(model);
-        var input = new DenseTensor<uint>(ids.Select(i => (uint)i).ToArray(), [1, ids.Length]);
-        using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxEncoderWriter.DefaultInputName, input)]);
-        return results.Single().AsTensor<float>().ToArray();
-    }
+    private static float[] Run(byte[] model, int[] ids) => OnnxEncoderWriterTests.RunGraph(model, ids, out _);
 }
