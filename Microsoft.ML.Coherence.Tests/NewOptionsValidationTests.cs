@@ -69,3 +69,22 @@ public sealed class NewOptionsValidationTests
         Assert.AreEqual((long)report.Options.Steps!.Value * 16 * 16, report.TokensTrained);
     }
 }
+
+[TestClass]
+public sealed class ExportTokenTests
+{
+    [TestMethod]
+    [DataRow("tab\there")]
+    [DataRow("two words")]
+    [DataRow("new\nline")]
+    [DataRow("")]
+    public void Word2VecRefusesATokenItsFormatCannotHoldAndWritesNothing(string token)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "coherence-export-" + Guid.NewGuid().ToString("N") + ".vec");
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            Microsoft.ML.Coherence.Scoring.EmbeddingExport.WriteWord2Vec(path, ["<unk>", "fine", token], new float[6], 2));
+        StringAssert.Contains(error.Message, "Token 2 (");
+        StringAssert.Contains(error.Message, "word2vec text format cannot hold; nothing was written");
+        Assert.IsFalse(File.Exists(path));
+    }
+}

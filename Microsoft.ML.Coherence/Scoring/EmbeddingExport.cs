@@ -8,8 +8,26 @@ namespace Microsoft.ML.Coherence.Scoring;
 /// <summary>Writes the token embeddings in formats other ecosystems read: word2vec text and safetensors.</summary>
 internal static class EmbeddingExport
 {
-    /// <summary>word2vec text: a "count dimension" line, then "token v1 ... vd" per token, invariant culture, round-trip floats.</summary>
-    public static void WriteWord2Vec(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension) =>
+    /// <summary>
+    /// word2vec text: a "count dimension" line, then "token v1 ... vd" per token, invariant culture, round-trip floats.
+    /// The format separates fields by spaces and rows by newlines, so a token that is empty or holds white space or a
+    /// control character is refused before anything is written (the library's tokeniser never makes one).
+    /// </summary>
+    public static void WriteWord2Vec(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension)
+    {
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            string token = tokens[i];
+            if (string.IsNullOrEmpty(token) || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                throw new ArgumentException(
+                    $"Token {i} ('{string.Concat((token ?? "").Select(c => char.IsControl(c) || char.IsWhiteSpace(c) ? $"\\u{(int)c:X4}" : c.ToString()))}') " +
+                    "is empty or holds white space or a control character, which the word2vec text format cannot hold; nothing was written. " +
+                    "Use ExportSafetensors, which stores any token.", nameof(tokens));
+        }
+        WriteWord2VecRows(path, tokens, embeddings, dimension);
+    }
+
+    private static void WriteWord2VecRows(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension) =>
         AtomicFile.Write(path, stream =>
         {
             using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
