@@ -62,6 +62,9 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
         _environment = environment;
         OutputColumnName = outputColumnName;
         InputColumnName = inputColumnName ?? outputColumnName;
+        // The scoring chain is built after training; a name it reserves would fail only then and lose the trained model.
+        ScoringChainBuilder.ThrowIfIntermediate(OutputColumnName, nameof(outputColumnName));
+        ScoringChainBuilder.ThrowIfIntermediate(InputColumnName, nameof(inputColumnName));
         _options = (options ?? new CoherenceEmbeddingOptions()).Clone();
         OptionsValidator.Validate(_options);
     }
@@ -109,6 +112,7 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     {
         ArgumentNullException.ThrowIfNull(input);
         ValidateInput(input.Schema, InputColumnName);
+        ScoringChainBuilder.ValidateInputSchema(input.Schema, InputColumnName); // a reserved column in the input: fail now, not after training
         // Where the fitted stage will score, decided now so that a missing GPU fails before training, not after.
         bool fallbackToCpu = HostEnvironmentSettings.FallbackToCpu(_environment);
         int? scoringGpu = ScoringDevice.Resolve(_options.ScoringGpuDeviceId, fallbackToCpu, message => ComponentContext.Warn(_environment, message));
@@ -127,10 +131,15 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
             CoherenceThrow.SchemaMismatch("input", inputColumn, "String", column.Value.Type.ToString() ?? "unknown");
     }
 
-    private static string Describe(SchemaShape.Column column) => column.Kind switch
+    private static string Describe(SchemaShape.Column column)
     {
-        SchemaShape.Column.VectorKind.Scalar => column.ItemType.ToString() ?? "unknown",
-        SchemaShape.Column.VectorKind.Vector => $"Vector<{column.ItemType}>",
-        _ => $"VarVector<{column.ItemType}>",
-    };
+        // A key column's shape carries the key's raw type (UInt32): say it is a key, as the schema's own type name does.
+        string item = column.IsKey ? $"Key<{column.ItemType}>" : column.ItemType.ToString() ?? "unknown";
+        return column.Kind switch
+        {
+            SchemaShape.Column.VectorKind.Scalar => item,
+            SchemaShape.Column.VectorKind.Vector => $"Vector<{item}>",
+            _ => $"VarVector<{item}>",
+        };
+    }
 }

@@ -11,21 +11,24 @@ internal static class EmbeddingExport
     /// <summary>
     /// word2vec text: a "count dimension" line, then "token v1 ... vd" per token, invariant culture, round-trip floats.
     /// The format separates fields by spaces and rows by newlines, so a token that is empty or holds white space or a
-    /// control character is refused before anything is written (the library's tokeniser never makes one).
+    /// control character is refused before anything is written (the library's tokeniser never makes one). So is a token
+    /// with half of a surrogate pair (text can hold one, UTF-8 cannot: the file would hold U+FFFD instead).
     /// </summary>
     public static void WriteWord2Vec(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension)
     {
         for (int i = 0; i < tokens.Count; i++)
         {
             string token = tokens[i];
-            if (string.IsNullOrEmpty(token) || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            if (string.IsNullOrEmpty(token) || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) || !RoundTripsThroughUtf8(token))
                 throw new ArgumentException(
-                    $"Token {i} ('{string.Concat((token ?? "").Select(c => char.IsControl(c) || char.IsWhiteSpace(c) ? $"\\u{(int)c:X4}" : c.ToString()))}') " +
-                    "is empty or holds white space or a control character, which the word2vec text format cannot hold; nothing was written. " +
+                    $"Token {i} ('{string.Concat((token ?? "").Select(c => char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString()))}') " +
+                    "is empty or holds white space, a control character or half of a surrogate pair, which the word2vec text format cannot hold; nothing was written. " +
                     "Use ExportSafetensors, which stores any token.", nameof(tokens));
         }
         WriteWord2VecRows(path, tokens, embeddings, dimension);
     }
+
+    private static bool RoundTripsThroughUtf8(string token) => Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(token)) == token;
 
     private static void WriteWord2VecRows(string path, IReadOnlyList<string> tokens, float[] embeddings, int dimension) =>
         AtomicFile.Write(path, stream =>

@@ -132,7 +132,7 @@ internal static class ScoringChainBuilder
         }
     }
 
-    private static void ThrowIfIntermediate(string column, string paramName)
+    public static void ThrowIfIntermediate(string column, string paramName)
     {
         if (IntermediateColumnNames.Contains(column))
         {

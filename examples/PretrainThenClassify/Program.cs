@@ -14,10 +14,9 @@ var ml = new MLContext(seed: 1);
 var corpus = ml.Data.LoadFromTextFile<CorpusLine>(Path.Combine(sample, "corpus.txt"), separatorChar: '\t', allowQuoting: false);
 var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 400, EvaluationInterval = 100, Seed = 1 };
 var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
-estimator.Progress = new ConsoleProgress();
 Console.WriteLine($"Pre-training on corpus.txt (unlabelled): {options.Steps} steps, d = {options.EmbeddingDimension}");
 CoherenceEmbeddingModel pretrained;
-using (var fitted = estimator.Fit(corpus))
+using (var fitted = TrainingProgress.Show(estimator, () => estimator.Fit(corpus)))
     pretrained = fitted.Model; // the model outlives the fitted stage: it holds no ONNX session
 Console.WriteLine();
 Console.WriteLine($"  vocabulary {pretrained.Vocabulary.Count:N0}, held-out perplexity {pretrained.Report.InitialHeldOutPerplexity:F0} -> {pretrained.Report.FinalHeldOutPerplexity:F1}");

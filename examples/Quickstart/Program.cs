@@ -12,9 +12,8 @@ var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(root, "data/sample/spam/te
 
 var options = new CoherenceEmbeddingOptions { Seed = 1 }; // library defaults: the steps follow the corpus (Epochs)
 var embeddings = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
-embeddings.Progress = new ConsoleProgress();
 Console.WriteLine($"Training coherence embeddings: {options.Epochs} epochs, d = {options.EmbeddingDimension}, layers = {options.Layers}");
-using var stage = embeddings.Fit(train);
+using var stage = TrainingProgress.Show(embeddings, () => embeddings.Fit(train));
 Console.WriteLine($"Trained {stage.Report.Options.Steps:N0} steps ({stage.Report.Epochs:F1} epochs of {stage.Report.TrainingTokens:N0} tokens) in {stage.Report.TrainSeconds:F0} s");
 Console.WriteLine();
 

@@ -1,6 +1,7 @@
 // Shared by the console examples (compiled into each through its project file).
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Data;
+using Spectre.Console;
 
 /// <summary>One labelled row of the bundled TSV files: label, a tab, then the text.</summary>
 internal sealed class Row
@@ -28,14 +29,52 @@ internal static class ExampleSupport
     }
 }
 
-/// <summary>A one-line progress bar for training.</summary>
-internal sealed class ConsoleProgress : IProgress<CoherenceTrainingProgress>
+/// <summary>
+/// Training progress: a live Spectre.Console bar on a terminal; one plain line per 10% when the output is not one
+/// (a log file, a pipe, CI), where a redrawn bar would write hundreds of carriage-return updates.
+/// </summary>
+internal sealed class TrainingProgress : IProgress<CoherenceTrainingProgress>
 {
+    private readonly ProgressTask? _bar;
+    private int _tenthsPrinted;
+
+    private TrainingProgress(ProgressTask? bar) => _bar = bar;
+
+    /// <summary>Whether the bar can be redrawn in place: Spectre sees an interactive console and stdout is not redirected.</summary>
+    public static bool IsInteractive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+
+    /// <summary>Runs <paramref name="fit"/> (which fits <paramref name="estimator"/>) while showing the estimator's progress.</summary>
+    public static T Show<T>(CoherenceEmbeddingEstimator estimator, Func<T> fit)
+    {
+        if (!IsInteractive)
+        {
+            estimator.Progress = new TrainingProgress(bar: null);
+            return fit();
+        }
+        // Fit runs inside Start, on this thread; Spectre redraws the bar from its own thread.
+        return AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                estimator.Progress = new TrainingProgress(context.AddTask("training"));
+                return fit();
+            });
+    }
+
     public void Report(CoherenceTrainingProgress p)
     {
-        int width = 30, done = (int)(width * (double)p.Step / p.TotalSteps);
-        Console.Write($"\r[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s {p.Remaining.TotalSeconds:F0}s left   ");
-        if (p.Step == p.TotalSteps)
-            Console.WriteLine();
+        if (_bar is not null)
+        {
+            _bar.MaxValue = p.TotalSteps;
+            _bar.Value = p.Step;
+            _bar.Description = Markup.Escape($"step {p.Step:N0}/{p.TotalSteps:N0} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s");
+            return;
+        }
+        int tenths = (int)(10L * p.Step / p.TotalSteps);
+        if (tenths <= _tenthsPrinted)
+            return;
+        _tenthsPrinted = tenths;
+        Console.WriteLine($"  {tenths * 10,3}% step {p.Step:N0}/{p.TotalSteps:N0} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s {p.Remaining.TotalSeconds:F0}s left");
     }
 }

@@ -22,10 +22,9 @@ Console.WriteLine($"SpamAssassin: {Count(ml, train):N0} training and {Count(ml, 
 
 var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 300, EvaluationInterval = 100, Seed = 1 };
 var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
-estimator.Progress = new ConsoleProgress();
 Console.WriteLine($"Training coherence embeddings: {options.Steps} steps, d = {options.EmbeddingDimension}");
 var clock = Stopwatch.StartNew();
-using var stage = estimator.Fit(train);
+using var stage = TrainingProgress.Show(estimator, () => estimator.Fit(train));
 Console.WriteLine();
 Console.WriteLine($"  vocabulary {stage.Report.VocabularySize:N0}, held-out perplexity {stage.Report.InitialHeldOutPerplexity:F0} -> {stage.Report.FinalHeldOutPerplexity:F1}, {clock.Elapsed.TotalSeconds:F0} s");
 
