@@ -50,12 +50,6 @@ public sealed class BadInputMatrixTests
         public float[] Features { get; set; } = [];
     }
 
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; these tests need the callback on the training thread.</summary>
-    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
-    {
-        public void Report(CoherenceTrainingProgress value) => action(value);
-    }
-
     private static CoherenceEmbeddingOptions Tiny(int steps) => PlantedCorpus.TinyOptions(steps);
 
     private static IDataView Data(MLContext ml, IEnumerable<string?> texts) => ml.Data.LoadFromEnumerable(texts.Select(t => new TextRow { Text = t }).ToList());

@@ -186,10 +186,4 @@ public sealed class CheckpointStoreTests
             File.Delete(file);
         }
     }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback before the next step.</summary>
-    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
-    {
-        public void Report(CoherenceTrainingProgress value) => action(value);
-    }
 }

@@ -144,10 +144,4 @@ public sealed class CoherenceTrainerTests
         Assert.IsTrue(counts.Count >= 20);
         Assert.AreEqual(counts[0], counts[^1], $"live tensors went from {counts[0]} to {counts[^1]}");
     }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback before the next step.</summary>
-    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
-    {
-        public void Report(CoherenceTrainingProgress value) => action(value);
-    }
 }

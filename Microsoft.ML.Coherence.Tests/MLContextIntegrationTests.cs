@@ -92,10 +92,4 @@ public sealed class MLContextIntegrationTests
         lock (messages)
             Assert.IsTrue(messages.Any(m => m.Kind == ChannelMessageKind.Info && m.RawMessage.StartsWith("Vocabulary ", StringComparison.Ordinal)), "the training log");
     }
-
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; tests need the callback before the next step.</summary>
-    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
-    {
-        public void Report(CoherenceTrainingProgress value) => action(value);
-    }
 }

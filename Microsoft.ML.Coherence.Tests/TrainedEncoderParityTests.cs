@@ -88,9 +88,4 @@ public sealed class TrainedEncoderParityTests
             mean[k] /= Math.Max(known, 1);
         return mean;
     }
-
-    private sealed class SynchronousProgress(Action<CoherenceTrainingProgress> action) : IProgress<CoherenceTrainingProgress>
-    {
-        public void Report(CoherenceTrainingProgress value) => action(value);
-    }
 }
