@@ -244,10 +244,12 @@ internal sealed class CoherenceTrainer : IDisposable
         var slotTensor = torch.tensor(slots).to(_device);
         var rows = table.index_select(0, slotTensor.narrow(0, 0, lmRows));               // [LM rows, d]
 
-        // The window of T + 1 vectors is the inputs' first position followed by the targets.
-        var window = torch.cat([rows.narrow(0, 0, positions).view(batch, time, Model.Dimension).narrow(1, 0, 1),
-            rows.narrow(0, positions, positions).view(batch, time, Model.Dimension)], 1);
-        var hidden = Model.Hidden(window, _options.Objective).reshape(-1, Model.Dimension); // [B*T, d]
+        var inputs = rows.narrow(0, 0, positions).view(batch, time, Model.Dimension);
+        // CenterWord needs the whole window of T + 1 vectors: the inputs' first position followed by the targets.
+        var hidden = (_options.Objective == CoherenceObjective.NextToken
+            ? Model.Encode(inputs)
+            : Model.Hidden(torch.cat([inputs.narrow(1, 0, 1), rows.narrow(0, positions, positions).view(batch, time, Model.Dimension)], 1), _options.Objective))
+            .reshape(-1, Model.Dimension); // [B*T, d]
         var targets = allIds.narrow(0, positions, positions);
         Tensor task;
         if (lmNegatives > 0)
