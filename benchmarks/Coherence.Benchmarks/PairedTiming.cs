@@ -21,9 +21,7 @@ internal static class PairedTiming
         var ml = new MLContext(seed: seed);
         var documents = new CoherenceTokenizer(ml).Tokenize(File.ReadLines(corpusPath)).ToList();
         var sca = Options(layers, steps, seed, maxVocabulary);
-        var baseline = Options(layers, steps, seed, maxVocabulary);
-        baseline.CoherenceWeight = 0;
-        baseline.UniformityWeight = 0;
+        var baseline = sca.AsBaseline();
         var prepared = PreparedCorpus.Prepare(() => documents, sca, seed);
         var frequencies = prepared.Vocabulary.Frequencies;
         var lmSampler = new UnigramSampler(frequencies, sca.ContextSmoothing, includeUnknown: true);

@@ -324,10 +324,7 @@ internal static class Program
             Device = "cpu",
         };
         if (variant == "baseline")
-        {
-            options.CoherenceWeight = 0;
-            options.UniformityWeight = 0;
-        }
+            options = options.AsBaseline();
         var cpu = new CpuClock(WarmupSteps, steps - 1);
         var model = CoherenceEmbeddingEngine.Train(ml, () => documents, options, cpu);
         var report = model.Report;

@@ -87,12 +87,10 @@ internal sealed class ExperimentRunner : IDisposable
             case Variants.Sca:
                 break;
             case Variants.Baseline:
-                o.CoherenceWeight = 0;
-                o.UniformityWeight = 0;
+                o = o.AsBaseline();
                 break;
             case Variants.TimeMatchedBaseline:
-                o.CoherenceWeight = 0;
-                o.UniformityWeight = 0;
+                o = o.AsBaseline();
                 o.Steps = timeMatchedSteps ?? throw new ArgumentException("The time-matched baseline needs its step count (from that seed's baseline and sca runs).", nameof(timeMatchedSteps));
                 break;
             case Variants.AlignmentOnly:

@@ -82,10 +82,7 @@ internal static class Jobs
             HeldOutFraction = 0.02f,
         };
         if (!spec.Sca)
-        {
-            options.CoherenceWeight = 0;
-            options.UniformityWeight = 0;
-        }
+            options = options.AsBaseline();
 
         var clock = Stopwatch.StartNew();
         var model = CoherenceEmbeddingEngine.Train(ml, () => documents, options);
