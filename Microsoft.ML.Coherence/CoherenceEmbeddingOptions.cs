@@ -48,6 +48,12 @@ public sealed class CoherenceEmbeddingOptions
         public const float Epochs = 10f;
         /// <summary>Punctuation separates words (and is dropped).</summary>
         public const bool SplitPunctuation = true;
+        /// <summary>Rows of the subword (character n-gram) table; 0 switches subwords off.</summary>
+        public const int SubwordBuckets = 0;
+        /// <summary>Shortest character n-gram of a subword (boundary marks count).</summary>
+        public const int SubwordMinLength = 3;
+        /// <summary>Longest character n-gram of a subword (boundary marks count).</summary>
+        public const int SubwordMaxLength = 5;
         /// <summary>Sequences per batch.</summary>
         public const int BatchSize = 32;
         /// <summary>Peak learning rate of AdamW.</summary>
@@ -116,6 +122,18 @@ public sealed class CoherenceEmbeddingOptions
     /// always separate words. The saved scoring chain tokenises the same way.
     /// </summary>
     public bool SplitPunctuation { get; set; } = Defaults.SplitPunctuation;
+    /// <summary>
+    /// Rows of a hashed table of character n-gram vectors (fastText's subwords), static mode only; 0 (the default) switches
+    /// subwords off. When on, a word's vector is the mean of its own row and the rows of its n-grams (lengths
+    /// <see cref="SubwordMinLength"/> to <see cref="SubwordMaxLength"/> of the word between two boundary marks), in training
+    /// and in the saved chain, and a word outside the vocabulary gets the mean of its n-gram rows instead of being skipped:
+    /// the saved chain computes them with ML.NET's character tokenizer and the ONNX graph. 0, or 1,024 to 4,194,304.
+    /// </summary>
+    public int SubwordBuckets { get; set; } = Defaults.SubwordBuckets;
+    /// <summary>Shortest character n-gram of a subword, the boundary marks counted (2 to <see cref="SubwordMaxLength"/>).</summary>
+    public int SubwordMinLength { get; set; } = Defaults.SubwordMinLength;
+    /// <summary>Longest character n-gram of a subword, the boundary marks counted (<see cref="SubwordMinLength"/> to 8).</summary>
+    public int SubwordMaxLength { get; set; } = Defaults.SubwordMaxLength;
     /// <summary>Sequences per batch.</summary>
     public int BatchSize { get; set; } = Defaults.BatchSize;
     /// <summary>Peak learning rate.</summary>

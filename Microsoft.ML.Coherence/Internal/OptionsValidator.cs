@@ -3,6 +3,9 @@ namespace Microsoft.ML.Coherence.Internal;
 /// <summary>Checks <see cref="CoherenceEmbeddingOptions"/> at the boundary, before any work starts.</summary>
 internal static class OptionsValidator
 {
+    private const int MinSubwordBuckets = 1 << 10;
+    private const int MaxSubwordBuckets = 1 << 22;
+
     public static void Validate(CoherenceEmbeddingOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
@@ -45,6 +48,14 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, "NextToken or CenterWord");
         if (o.Objective == CoherenceObjective.CenterWord && o.Layers > 0)
             CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, $"NextToken with Layers = {o.Layers}: Transformer layers are causal, CenterWord is for static mode (Layers = 0)");
+        if (o.SubwordBuckets != 0 && (o.SubwordBuckets < MinSubwordBuckets || o.SubwordBuckets > MaxSubwordBuckets))
+            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordBuckets), o.SubwordBuckets, "0 (no subwords) or 1,024 to 4,194,304");
+        if (o.SubwordBuckets > 0 && o.Layers > 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordBuckets), o.SubwordBuckets, $"0 with Layers = {o.Layers}: subwords are for static mode (Layers = 0)");
+        if (o.SubwordMinLength < 2 || o.SubwordMinLength > Text.CharNgramHasher.MaxSupportedLength)
+            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordMinLength), o.SubwordMinLength, $"2 to {Text.CharNgramHasher.MaxSupportedLength}");
+        if (o.SubwordMaxLength < o.SubwordMinLength || o.SubwordMaxLength > Text.CharNgramHasher.MaxSupportedLength)
+            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordMaxLength), o.SubwordMaxLength, $"SubwordMinLength ({o.SubwordMinLength}) to {Text.CharNgramHasher.MaxSupportedLength}");
         Positive(nameof(o.BatchSize), o.BatchSize);
         if (!(o.LearningRate > 0) || float.IsInfinity(o.LearningRate))
             CoherenceThrow.OptionOutOfRange(nameof(o.LearningRate), o.LearningRate, "a finite number greater than 0");

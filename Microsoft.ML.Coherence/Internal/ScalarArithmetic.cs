@@ -43,6 +43,13 @@ internal static class ScalarArithmetic
         return tensor.add_(value, one);
     }
 
+    /// <summary>A copy of <paramref name="tensor"/> with the rows of <paramref name="source"/> added at <paramref name="index"/> along <paramref name="dim"/> (alpha 1 held alive).</summary>
+    public static Tensor IndexAdd(this Tensor tensor, long dim, Tensor index, Tensor source)
+    {
+        using var one = 1.ToScalar();
+        return tensor.index_add(dim, index, source, one);
+    }
+
     public static Tensor DividedBy(this Tensor tensor, double value)
     {
         using var scalar = value.ToScalar();

@@ -13,14 +13,18 @@ namespace Microsoft.ML.Coherence.Modules;
 /// </summary>
 internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
 {
-    // Parameter keys: "embedding", "positions", "blocks.N.*", "final_norm.*".
+    // Parameter keys: "embedding", "subwords", "positions", "blocks.N.*", "final_norm.*".
     private readonly Parameter embedding;
+    private readonly Parameter? subwords;
+    private readonly SubwordRows? _subwordRows;
     private readonly Parameter? positions;
     private readonly ModuleList<CausalTransformerBlock> blocks;
     private readonly LayerNorm? final_norm;
     private readonly int _staticContextSize;
 
-    public CoherenceLanguageModel(int vocabularySize, int dimension, int layers, int heads, int contextLength, int staticContextSize)
+    // subwordRows: the n-gram buckets of every token, for a subword table (static mode only); null for none.
+    public CoherenceLanguageModel(int vocabularySize, int dimension, int layers, int heads, int contextLength, int staticContextSize,
+        SubwordRows? subwordRows = null)
         : base(nameof(CoherenceLanguageModel))
     {
         VocabularySize = vocabularySize;
@@ -30,6 +34,15 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         _staticContextSize = staticContextSize;
         // Small initial norms make every logit close to 0, so an untrained model's perplexity is about |V|.
         embedding = nn.Parameter(torch.randn(vocabularySize, dimension).Times(0.02));
+        if (subwordRows is not null)
+        {
+            if (layers > 0)
+                throw new ArgumentException("Subwords are for static mode (0 layers).", nameof(subwordRows));
+            if (subwordRows.TokenCount != vocabularySize)
+                throw new ArgumentException($"The subword rows cover {subwordRows.TokenCount} tokens; the vocabulary has {vocabularySize}.", nameof(subwordRows));
+            _subwordRows = subwordRows;
+            subwords = nn.Parameter(torch.randn(subwordRows.Hasher.Buckets, dimension).Times(0.02));
+        }
         blocks = nn.ModuleList<CausalTransformerBlock>();
         if (layers > 0)
         {
@@ -47,15 +60,51 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     public int ContextLength { get; }
     public int Layers => blocks.Count;
 
-    /// <summary>The tied embedding table E [V, d].</summary>
+    /// <summary>The tied embedding table E [V, d]: each word's own row (with subwords, one of the rows its vector averages).</summary>
     public Parameter Embedding => embedding;
+
+    /// <summary>The subword n-gram table [buckets, d], or null without subwords.</summary>
+    public Parameter? Subwords => subwords;
+
+    /// <summary>The n-gram buckets of every token, or null without subwords.</summary>
+    public SubwordRows? SubwordRows => _subwordRows;
+
+    /// <summary>
+    /// The vectors of the given token ids, [U, d]: their rows of E, or with subwords the mean of each token's row of E and
+    /// the rows of its n-grams, (E[w] + Σ S[g]) / (1 + |G(w)|). Differentiable in E and S.
+    /// </summary>
+    public Tensor Rows(long[] ids)
+    {
+        using var scope = NewDisposeScope();
+        var device = embedding.device;
+        var words = embedding.index_select(0, torch.tensor(ids).to(device));
+        if (_subwordRows is null)
+            return words.MoveToOuterDisposeScope();
+        var (buckets, owners, divisors) = _subwordRows.Gather(ids);
+        var grams = subwords!.index_select(0, torch.tensor(buckets).to(device));                       // [G, d]
+        var sums = torch.zeros_like(words).IndexAdd(0, torch.tensor(owners).to(device), grams);        // [U, d]
+        var divisor = torch.tensor(divisors).to(device).view(ids.Length, 1);
+        return (words.Plus(sums) / divisor).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every token's vector (see <see cref="Rows"/>), [V, d]: E itself without subwords.</summary>
+    public Tensor Table()
+    {
+        if (_subwordRows is null)
+            return embedding;
+        var all = new long[VocabularySize];
+        for (int i = 0; i < all.Length; i++)
+            all[i] = i;
+        return Rows(all);
+    }
 
     /// <param name="ids">[B, T] int64 token ids, T &lt;= ContextLength in Transformer mode.</param>
     /// <returns>Hidden states [B, T, d].</returns>
     public override Tensor forward(Tensor ids)
     {
         using var scope = NewDisposeScope();
-        var x = embedding.index_select(0, ids.flatten()).view(ids.shape[0], ids.shape[1], Dimension);
+        var x = (_subwordRows is null ? embedding.index_select(0, ids.flatten()) : Rows(ids.flatten().data<long>().ToArray()))
+            .view(ids.shape[0], ids.shape[1], Dimension);
         return Encode(x).MoveToOuterDisposeScope();
     }
 
@@ -122,17 +171,25 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         return ((sums - x) / divisor).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Copies the weights to plain arrays for ONNX export and scoring.</summary>
-    public Scoring.CoherenceEncoderWeights ToEncoderWeights() => new()
+    /// <summary>Copies the weights to plain arrays for ONNX export and scoring; with subwords the embeddings are the composed vectors.</summary>
+    public Scoring.CoherenceEncoderWeights ToEncoderWeights()
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        return new()
     {
         VocabularySize = VocabularySize,
         Dimension = Dimension,
         Heads = Heads,
         ContextLength = ContextLength,
-        Embeddings = CausalTransformerBlock.Values(embedding),
+        Embeddings = CausalTransformerBlock.Values(Table()),
+        SubwordVectors = subwords is null ? [] : CausalTransformerBlock.Values(subwords),
+        SubwordMinLength = _subwordRows?.Hasher.MinLength ?? 0,
+        SubwordMaxLength = _subwordRows?.Hasher.MaxLength ?? 0,
         Positions = positions is null ? [] : CausalTransformerBlock.Values(positions),
         Blocks = blocks.Select(b => b.ToWeights()).ToArray(),
         FinalNormWeight = final_norm is null ? [] : CausalTransformerBlock.Values(final_norm.weight!),
         FinalNormBias = final_norm is null ? [] : CausalTransformerBlock.Values(final_norm.bias!),
     };
+    }
 }

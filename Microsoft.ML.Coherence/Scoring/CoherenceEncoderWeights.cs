@@ -26,7 +26,10 @@ internal sealed class CoherenceEncoderWeights
     /// <summary>Chunk length L (the training sequence length); unused in static mode.</summary>
     public required int ContextLength { get; init; }
 
-    /// <summary>Token embeddings E, [VocabularySize, Dimension]; row 0 is the unknown token.</summary>
+    /// <summary>
+    /// Token embeddings E, [VocabularySize, Dimension]; row 0 is the unknown token. With subwords, each row is the
+    /// token's full vector (its own row and its n-gram rows averaged, as training composed them).
+    /// </summary>
     public required float[] Embeddings { get; init; }
 
     /// <summary>Learned positions P, [ContextLength, Dimension]; empty in static mode.</summary>
@@ -44,6 +47,21 @@ internal sealed class CoherenceEncoderWeights
     /// <summary>SIF pooling: the unit common component [d] removed from every pooled vector; empty for none.</summary>
     public float[] CommonComponent { get; init; } = [];
 
+    /// <summary>Subwords (static mode): the n-gram table [buckets, Dimension], whose rows give a word outside the vocabulary its vector; empty for none.</summary>
+    public float[] SubwordVectors { get; init; } = [];
+
+    /// <summary>Subwords: shortest and longest n-gram (see <see cref="Text.CharNgramHasher"/>); unused without subwords.</summary>
+    public int SubwordMinLength { get; init; }
+    public int SubwordMaxLength { get; init; }
+
+    public bool HasSubwords => SubwordVectors.Length > 0;
+
+    /// <summary>Rows of the subword table (0 without subwords).</summary>
+    public int SubwordBuckets => Dimension > 0 ? SubwordVectors.Length / Dimension : 0;
+
+    /// <summary>The hash of the subword table; only with <see cref="HasSubwords"/>.</summary>
+    public Text.CharNgramHasher SubwordHasher() => new(SubwordMinLength, SubwordMaxLength, SubwordBuckets);
+
     public int Layers => Blocks.Count;
 
     /// <summary>A copy with SIF's token weights and common component.</summary>
@@ -51,6 +69,7 @@ internal sealed class CoherenceEncoderWeights
     {
         VocabularySize = VocabularySize, Dimension = Dimension, Heads = Heads, ContextLength = ContextLength,
         Embeddings = Embeddings, Positions = Positions, Blocks = Blocks, FinalNormWeight = FinalNormWeight, FinalNormBias = FinalNormBias,
+        SubwordVectors = SubwordVectors, SubwordMinLength = SubwordMinLength, SubwordMaxLength = SubwordMaxLength,
         TokenWeights = tokenWeights, CommonComponent = commonComponent,
     };
 
@@ -79,6 +98,16 @@ internal sealed class CoherenceEncoderWeights
             Throw(paramName, $"TokenWeights has {TokenWeights?.Length.ToString() ?? "no"} values; expected 0 or {VocabularySize}.");
         if (CommonComponent is null || (CommonComponent.Length != 0 && CommonComponent.Length != Dimension))
             Throw(paramName, $"CommonComponent has {CommonComponent?.Length.ToString() ?? "no"} values; expected 0 or {Dimension}.");
+        if (SubwordVectors is null || SubwordVectors.Length % Dimension != 0)
+            Throw(paramName, $"SubwordVectors has {SubwordVectors?.Length.ToString() ?? "no"} values; expected a multiple of {Dimension}.");
+        if (HasSubwords)
+        {
+            if (Layers > 0)
+                Throw(paramName, "SubwordVectors are for static mode; this encoder has Transformer layers.");
+            if (SubwordMinLength < 2 || SubwordMaxLength < SubwordMinLength || SubwordMaxLength > Text.CharNgramHasher.MaxSupportedLength)
+                Throw(paramName, $"SubwordMinLength..SubwordMaxLength is {SubwordMinLength}..{SubwordMaxLength}; expected 2 <= min <= max <= {Text.CharNgramHasher.MaxSupportedLength}.");
+        }
+
         if (Layers == 0)
         {
             return;

@@ -33,6 +33,9 @@ internal static class OnnxEncoderWriter
     /// <summary>Default name of the graph's token-id input.</summary>
     public const string DefaultInputName = "ids";
 
+    /// <summary>Default name of the graph's character input (subwords only).</summary>
+    public const string DefaultCharsInputName = "chars";
+
     /// <summary>Default name of the graph's feature output.</summary>
     public const string DefaultOutputName = "features";
 
@@ -54,8 +57,9 @@ internal static class OnnxEncoderWriter
         CoherenceEncoderWeights weights,
         CoherencePooling pooling,
         string inputName = DefaultInputName,
-        string outputName = DefaultOutputName) =>
-        CreateModel(weights, pooling, inputName, outputName).ToByteArray();
+        string outputName = DefaultOutputName,
+        string charsInputName = DefaultCharsInputName) =>
+        CreateModel(weights, pooling, inputName, outputName, charsInputName).ToByteArray();
 
     /// <summary>Writes the encoder graph (see <see cref="CreateModel"/>) to a file, replacing it.</summary>
     public static void WriteFile(
@@ -63,23 +67,26 @@ internal static class OnnxEncoderWriter
         CoherenceEncoderWeights weights,
         CoherencePooling pooling,
         string inputName = DefaultInputName,
-        string outputName = DefaultOutputName)
+        string outputName = DefaultOutputName,
+        string charsInputName = DefaultCharsInputName)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var model = CreateModel(weights, pooling, inputName, outputName);
+        var model = CreateModel(weights, pooling, inputName, outputName, charsInputName);
         using var file = File.Create(path);
         model.WriteTo(file);
     }
 
     /// <summary>
-    /// Builds the ONNX model: input <paramref name="inputName"/> UINT32 [1, "n"], output
+    /// Builds the ONNX model: input <paramref name="inputName"/> UINT32 [1, "n"] (and with subwords
+    /// <paramref name="charsInputName"/> UINT16 [1, "m"], see <see cref="OnnxSubwordWriter"/>), output
     /// <paramref name="outputName"/> FLOAT [<see cref="FeatureLength"/>].
     /// </summary>
     public static ModelProto CreateModel(
         CoherenceEncoderWeights weights,
         CoherencePooling pooling,
         string inputName = DefaultInputName,
-        string outputName = DefaultOutputName)
+        string outputName = DefaultOutputName,
+        string charsInputName = DefaultCharsInputName)
     {
         ArgumentNullException.ThrowIfNull(weights);
         weights.ThrowIfInvalid(nameof(weights));
@@ -93,12 +100,21 @@ internal static class OnnxEncoderWriter
         var featureLength = FeatureLength(weights, pooling);
         var g = new OnnxGraphBuilder();
         g.Graph.Input.Add(Value(inputName, DataType.Uint32, 1, "n"));
+        if (weights.HasSubwords)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(charsInputName);
+            if (charsInputName == inputName || charsInputName == outputName)
+                throw new ArgumentException($"The character input's name '{charsInputName}' must differ from the other names.", nameof(charsInputName));
+            g.Graph.Input.Add(Value(charsInputName, DataType.Uint16, 1, "m"));
+        }
+
         g.Graph.Output.Add(Value(outputName, DataType.Float, featureLength));
 
         // ML.NET cannot convert a key column to Int64, so the cast happens here: [1, n] int64.
         var ids = g.Node("Cast", [inputName], Int("to", (long)DataType.Int64));
 
         string states;
+        string? known = null; // [1, N] bool: the positions pooled; by default those whose id is not 0
         if (weights.Layers == 0)
         {
             // Row 0 (unknown) never reaches the pooled output, so a zeroed copy of it lets the
@@ -106,12 +122,21 @@ internal static class OnnxEncoderWriter
             var table = (float[])weights.Embeddings.Clone();
             Array.Clear(table, 0, weights.Dimension);
             var embeddings = g.Floats("embeddings", table, weights.VocabularySize, weights.Dimension);
-            states = g.Node("Gather", [embeddings, ids], Int("axis", 0));
+            if (weights.HasSubwords)
+            {
+                (states, known) = OnnxSubwordWriter.Write(g, weights, ids, embeddings, charsInputName);
+            }
+            else
+            {
+                states = g.Node("Gather", [embeddings, ids], Int("axis", 0));
+            }
         }
         else
         {
             (states, ids) = WriteTransformer(g, weights, ids);
         }
+
+        known ??= g.Node("Greater", [ids, g.Int64s("zero_id", [0])]);
 
         if (pooling == CoherencePooling.Sif && weights.TokenWeights.Length > 0)
         {
@@ -120,7 +145,7 @@ internal static class OnnxEncoderWriter
             states = g.Node("Mul", [states, g.Node("Gather", [tokenWeights, ids], Int("axis", 0))]); // [1, n, d] * [1, n, 1]
         }
 
-        WritePooling(g, weights, pooling, states, ids, maskStates: weights.Layers > 0, outputName);
+        WritePooling(g, weights, pooling, states, known, maskStates: weights.Layers > 0, outputName);
 
         var model = new ModelProto
         {
@@ -222,13 +247,12 @@ internal static class OnnxEncoderWriter
         return g.Node("Add", [h, mlp]);
     }
 
-    /// <summary>Masked mean (and max) over the positions whose id is not 0, written to <paramref name="outputName"/>.</summary>
-    private static void WritePooling(OnnxGraphBuilder g, CoherenceEncoderWeights weights, CoherencePooling pooling, string states, string ids,
+    /// <summary>Masked mean (and max) over the positions <paramref name="known"/> ([1, N] bool) marks, written to <paramref name="outputName"/>.</summary>
+    private static void WritePooling(OnnxGraphBuilder g, CoherenceEncoderWeights weights, CoherencePooling pooling, string states, string known,
         bool maskStates, string outputName)
     {
         int d = weights.Dimension;
         var positionAxis = g.Vector("position_axis", 1);
-        var known = g.Node("Greater", [ids, g.Int64s("zero_id", [0])]);                 // [1, N] bool
         var knownFloat = g.Node("Cast", [known], Int("to", (long)DataType.Float));
         var count = g.Node("ReduceSum", [knownFloat, positionAxis], Int("keepdims", 1)); // [1, 1]
 

@@ -12,6 +12,41 @@ internal static class ReferenceEncoder
         Pool(Forward(weights, ids), ids, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
 
     /// <summary>
+    /// Encodes one row given its words as well as their ids (0 = outside the vocabulary). With subwords, a word outside
+    /// the vocabulary gets the mean of its n-gram rows and is pooled like the others; without, it is skipped.
+    /// </summary>
+    public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids, IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        if (words.Count != ids.Length)
+            throw new ArgumentException($"{words.Count} words for {ids.Length} ids; give one word per id.", nameof(words));
+        var states = Forward(weights, ids);
+        var counted = new bool[ids.Length];
+        for (var t = 0; t < ids.Length; t++)
+            counted[t] = ids[t] != 0;
+        if (weights.HasSubwords)
+        {
+            int d = weights.Dimension;
+            var hasher = weights.SubwordHasher();
+            for (var t = 0; t < ids.Length; t++)
+            {
+                if (counted[t])
+                    continue;
+                var buckets = hasher.BucketsOf(words[t]);
+                var state = states.AsSpan(t * d, d);
+                state.Clear(); // Forward put the unknown row here
+                foreach (var bucket in buckets)
+                    Add(state, weights.SubwordVectors.AsSpan(bucket * d, d));
+                for (var i = 0; i < d; i++)
+                    state[i] /= Math.Max(buckets.Count, 1);
+                counted[t] = buckets.Count > 0;
+            }
+        }
+
+        return Pool(states, ids, counted, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
+    }
+
+    /// <summary>
     /// The per-token states H, row-major [n, d]. Static mode: H = E[ids]. Otherwise the ids are cut into
     /// chunks of L (the last may be shorter) and each chunk runs through the blocks on its own.
     /// </summary>
@@ -68,13 +103,23 @@ internal static class ReferenceEncoder
     public static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, int dimension, CoherencePooling pooling,
         ReadOnlySpan<float> tokenWeights = default, ReadOnlySpan<float> commonComponent = default)
     {
+        var counted = new bool[ids.Length];
+        for (var t = 0; t < ids.Length; t++)
+            counted[t] = ids[t] != 0;
+        return Pool(states, ids, counted, dimension, pooling, tokenWeights, commonComponent);
+    }
+
+    /// <summary>Pools the positions marked <paramref name="counted"/> (SIF weights by id: a word outside the vocabulary takes id 0's).</summary>
+    private static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, ReadOnlySpan<bool> counted, int dimension, CoherencePooling pooling,
+        ReadOnlySpan<float> tokenWeights, ReadOnlySpan<float> commonComponent)
+    {
         var d = dimension;
         var result = new float[pooling == CoherencePooling.MeanMax ? 2 * d : d];
         var mean = result.AsSpan(0, d);
         var count = 0;
         for (var t = 0; t < ids.Length; t++)
         {
-            if (ids[t] == 0)
+            if (!counted[t])
             {
                 continue;
             }

@@ -8,7 +8,8 @@ namespace Microsoft.ML.Coherence.Scoring;
 
 /// <summary>
 /// Builds the scoring chain of built-in ML.NET transformers that a fitted coherence transformer
-/// saves: NormalizeText -> TokenizeIntoWords (white space, control characters and, by default, punctuation) -> MapValueToKey -> ApplyOnnxModel -> DropColumns.
+/// saves: NormalizeText -> TokenizeIntoWords (white space, control characters and, by default, punctuation) -> MapValueToKey
+/// (-> TokenizeIntoCharactersAsKeys, with subwords) -> ApplyOnnxModel -> DropColumns.
 /// Every stage saves itself into an ML.NET model zip (the ONNX bytes included), so the saved model
 /// loads and scores with Microsoft.ML and Microsoft.ML.OnnxTransformer alone.
 /// </summary>
@@ -20,8 +21,11 @@ internal static class ScoringChainBuilder
     /// <summary>Intermediate column: the token ids, Vector&lt;Key&lt;UInt32&gt;&gt;, also the ONNX input name. Dropped at the end.</summary>
     public const string IdsColumnName = "__coherence_ids__";
 
+    /// <summary>Intermediate column with subwords: the tokens' characters, Vector&lt;Key&lt;UInt16&gt;&gt;, also the ONNX character input. Dropped at the end.</summary>
+    public const string CharsColumnName = "__coherence_chars__";
+
     /// <summary>The intermediate columns the chain adds and drops again.</summary>
-    public static IReadOnlyList<string> IntermediateColumnNames { get; } = [TokensColumnName, IdsColumnName];
+    public static IReadOnlyList<string> IntermediateColumnNames { get; } = [TokensColumnName, IdsColumnName, CharsColumnName];
 
     /// <summary>
     /// Builds, saves and reloads the scoring chain that reads the text column <paramref name="inputColumn"/>
@@ -86,11 +90,16 @@ internal static class ScoringChainBuilder
         using var saved = new MemoryStream();
         try
         {
-            OnnxEncoderWriter.WriteFile(modelPath, weights, pooling, IdsColumnName, outputColumn);
-            var estimator = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn, splitPunctuation)
-                .Append(mlContext.Transforms.Conversion.MapValueToKey(IdsColumnName, TokensColumnName, keyData: keyData))
-                .Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath, gpuDeviceId, fallbackToCpu))
-                .Append(mlContext.Transforms.DropColumns(TokensColumnName, IdsColumnName));
+            OnnxEncoderWriter.WriteFile(modelPath, weights, pooling, IdsColumnName, outputColumn, CharsColumnName);
+            var ids = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn, splitPunctuation)
+                .Append(mlContext.Transforms.Conversion.MapValueToKey(IdsColumnName, TokensColumnName, keyData: keyData));
+            var estimator = weights.HasSubwords
+                // The tokens' UTF-16 code units, framed by 0x02 … 0x03 and separated by 0x1F: the graph hashes their n-grams.
+                ? ids.Append<ITransformer>(mlContext.Transforms.Text.TokenizeIntoCharactersAsKeys(CharsColumnName, TokensColumnName, useMarkerCharacters: true))
+                    .Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName, CharsColumnName], modelPath, gpuDeviceId, fallbackToCpu))
+                    .Append(mlContext.Transforms.DropColumns(TokensColumnName, IdsColumnName, CharsColumnName))
+                : ids.Append<ITransformer>(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath, gpuDeviceId, fallbackToCpu))
+                    .Append(mlContext.Transforms.DropColumns(TokensColumnName, IdsColumnName));
 
             // Every stage here is fixed by its arguments (keyData is given), so fitting on no rows learns nothing.
             using var chain = estimator.Fit(fitData);

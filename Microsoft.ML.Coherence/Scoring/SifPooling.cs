@@ -20,6 +20,9 @@ internal static class SifPooling
     public static CoherenceEncoderWeights Fit(CoherenceEncoderWeights weights, ReadOnlySpan<long> frequencies, TokenCorpus train)
     {
         var tokenWeights = TokenWeights(frequencies);
+        if (weights.HasSubwords && tokenWeights.Length > 0)
+            tokenWeights[0] = 1f; // id 0 then stands for words outside the vocabulary, rarer than any in it: a / (a + ~0)
+        // The training documents hold ids only, so the common component is estimated from their vocabulary words.
         var withWeights = weights.WithSif(tokenWeights, []);
         int limit = weights.Layers == 0 ? MaxStaticDocuments : MaxTransformerDocuments;
         int every = Math.Max(1, (int)Math.Ceiling(train.DocumentCount / (double)limit));

@@ -57,7 +57,7 @@ internal static class CoherenceEmbeddingEngine
             $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}; " +
             $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs).");
 
-        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress);
+        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabulary.Tokens);
         configure?.Invoke(trainer);
         double? initialPerplexity = heldOut.TokenCount >= 2 ? trainer.HeldOutPerplexity(heldOut) : null;
         try

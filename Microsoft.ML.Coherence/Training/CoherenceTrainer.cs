@@ -23,8 +23,9 @@ internal sealed class CoherenceTrainer : IDisposable
     private readonly IProgress<CoherenceTrainingProgress>? _progress;
     private readonly SafeAdamW _optimizer;
 
+    // vocabularyTokens: the token of each id; needed (and only read) when SubwordBuckets is above 0.
     public CoherenceTrainer(CoherenceEmbeddingOptions options, int vocabularySize, Device device, int seed,
-        Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null)
+        Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null, IReadOnlyList<string>? vocabularyTokens = null)
     {
         _options = options;
         _device = device;
@@ -32,8 +33,15 @@ internal sealed class CoherenceTrainer : IDisposable
         _log = log;
         _progress = progress;
         torch.random.manual_seed(seed);
+        SubwordRows? subwordRows = null;
+        if (options.SubwordBuckets > 0)
+        {
+            if (vocabularyTokens is null)
+                throw new ArgumentNullException(nameof(vocabularyTokens), "Subwords need the vocabulary's tokens.");
+            subwordRows = new SubwordRows(new Text.CharNgramHasher(options.SubwordMinLength, options.SubwordMaxLength, options.SubwordBuckets), vocabularyTokens);
+        }
         Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
-            options.ContextLength, options.StaticContextSize);
+            options.ContextLength, options.StaticContextSize, subwordRows);
         Model.to(device);
         _optimizer = new SafeAdamW(Model.parameters(), options.LearningRate, options.WeightDecay);
     }
@@ -235,12 +243,11 @@ internal sealed class CoherenceTrainer : IDisposable
         else
             anchors.CopyTo(rowIds, lmRows);
         var allIds = torch.tensor(rowIds).to(_device);
-        var embedding = Model.Embedding;
         // Rows repeat a lot (frequent words; neighbours shared by many anchors): gather each distinct row
         // once into a small table [U, d] and expand from it. The expansion's backward accumulates into the
         // small table, and only U rows reach the dense [V, d] gradient.
         var (distinct, slots) = Distinct(rowIds);
-        var table = embedding.index_select(0, torch.tensor(distinct).to(_device));     // [U, d]
+        var table = Model.Rows(distinct);                                               // [U, d]
         var slotTensor = torch.tensor(slots).to(_device);
         var rows = table.index_select(0, slotTensor.narrow(0, 0, lmRows));               // [LM rows, d]
 
@@ -263,7 +270,7 @@ internal sealed class CoherenceTrainer : IDisposable
         }
         else
         {
-            task = NextTokenLoss.Full(hidden, embedding, targets);
+            task = NextTokenLoss.Full(hidden, Model.Table(), targets);
         }
 
         var loss = task;
@@ -359,6 +366,7 @@ internal sealed class CoherenceTrainer : IDisposable
         using var scope = torch.NewDisposeScope();
         Model.eval();
         var tokens = heldOut.Tokens;
+        var table = Model.Table();
         int time = (int)Math.Min(_options.ContextLength, tokens.Length - 1);
         int limit = Math.Min(tokens.Length, HeldOutMaxTokens);
         double nll = 0;
@@ -386,9 +394,9 @@ internal sealed class CoherenceTrainer : IDisposable
             using var inner = torch.NewDisposeScope();
             int rows = ids.Count / (time + 1);
             var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
-            var vectors = Model.Embedding.index_select(0, window.flatten()).view(rows, time + 1, Model.Dimension);
+            var vectors = table.index_select(0, window.flatten()).view(rows, time + 1, Model.Dimension);
             var hidden = Model.Hidden(vectors, _options.Objective).reshape(-1, Model.Dimension);
-            var loss = NextTokenLoss.Full(hidden, Model.Embedding, window[.., 1..].reshape(-1));
+            var loss = NextTokenLoss.Full(hidden, table, window[.., 1..].reshape(-1));
             nll += loss.item<float>() * rows * time;
             count += (long)rows * time;
             ids.Clear();
@@ -398,7 +406,8 @@ internal sealed class CoherenceTrainer : IDisposable
     public float[] CurrentEmbedding()
     {
         using var noGrad = torch.no_grad();
-        return Modules.CausalTransformerBlock.Values(Model.Embedding);
+        using var scope = torch.NewDisposeScope();
+        return Modules.CausalTransformerBlock.Values(Model.Table());
     }
 
     /// <summary>What a checkpoint must agree on to be resumed by this run: the options, seed, vocabulary size and training tokens.</summary>
