@@ -370,7 +370,7 @@ public sealed class BadInputMatrixTests
     /// <summary>Options every value of which is valid: booleans, and the seed (any int seeds the run).</summary>
     private static readonly string[] OptionsWithoutAnInvalidValue =
     [
-        nameof(CoherenceEmbeddingOptions.SplitPunctuation), nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint), nameof(CoherenceEmbeddingOptions.Seed),
+        nameof(CoherenceEmbeddingOptions.SplitPunctuation), nameof(CoherenceEmbeddingOptions.TieOutputEmbedding), nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint), nameof(CoherenceEmbeddingOptions.Seed),
     ];
 
     [TestMethod]

@@ -48,6 +48,8 @@ public sealed class CoherenceEmbeddingOptions
         public const float Epochs = 10f;
         /// <summary>Punctuation separates words (and is dropped).</summary>
         public const bool SplitPunctuation = true;
+        /// <summary>Whether the language model's output table is the embedding table.</summary>
+        public const bool TieOutputEmbedding = true;
         /// <summary>Rows of the subword (character n-gram) table; 0 switches subwords off.</summary>
         public const int SubwordBuckets = 0;
         /// <summary>Shortest character n-gram of a subword (boundary marks count).</summary>
@@ -122,6 +124,11 @@ public sealed class CoherenceEmbeddingOptions
     /// always separate words. The saved scoring chain tokenises the same way.
     /// </summary>
     public bool SplitPunctuation { get; set; } = Defaults.SplitPunctuation;
+    /// <summary>
+    /// Whether the language model predicts with the embedding table itself (tied, the default) or with a separate output
+    /// table, as word2vec and fastText do (false). Only the embedding table is exported and scored either way.
+    /// </summary>
+    public bool TieOutputEmbedding { get; set; } = Defaults.TieOutputEmbedding;
     /// <summary>
     /// Rows of a hashed table of character n-gram vectors (fastText's subwords), static mode only; 0 (the default) switches
     /// subwords off. When on, a word's vector is the mean of its own row and the rows of its n-grams (lengths

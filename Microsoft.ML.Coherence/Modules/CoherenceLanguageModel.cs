@@ -13,9 +13,10 @@ namespace Microsoft.ML.Coherence.Modules;
 /// </summary>
 internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
 {
-    // Parameter keys: "embedding", "subwords", "positions", "blocks.N.*", "final_norm.*".
+    // Parameter keys: "embedding", "subwords", "output", "positions", "blocks.N.*", "final_norm.*".
     private readonly Parameter embedding;
     private readonly Parameter? subwords;
+    private readonly Parameter? output;
     private readonly SubwordRows? _subwordRows;
     private readonly Parameter? positions;
     private readonly ModuleList<CausalTransformerBlock> blocks;
@@ -24,7 +25,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
 
     // subwordRows: the n-gram buckets of every token, for a subword table (static mode only); null for none.
     public CoherenceLanguageModel(int vocabularySize, int dimension, int layers, int heads, int contextLength, int staticContextSize,
-        SubwordRows? subwordRows = null)
+        SubwordRows? subwordRows = null, bool tieOutput = true)
         : base(nameof(CoherenceLanguageModel))
     {
         VocabularySize = vocabularySize;
@@ -34,6 +35,8 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         _staticContextSize = staticContextSize;
         // Small initial norms make every logit close to 0, so an untrained model's perplexity is about |V|.
         embedding = nn.Parameter(torch.randn(vocabularySize, dimension).Times(0.02));
+        if (!tieOutput)
+            output = nn.Parameter(torch.randn(vocabularySize, dimension).Times(0.02));
         if (subwordRows is not null)
         {
             if (layers > 0)
@@ -86,6 +89,12 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         var divisor = torch.tensor(divisors).to(device).view(ids.Length, 1);
         return (words.Plus(sums) / divisor).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The table the language model predicts with, [V, d]: <see cref="Table"/> when tied, else the separate output table.</summary>
+    public Tensor OutputTable() => output ?? Table();
+
+    /// <summary>The separate output table, or null when the output is tied to the embedding.</summary>
+    public Parameter? Output => output;
 
     /// <summary>Every token's vector (see <see cref="Rows"/>), [V, d]: E itself without subwords.</summary>
     public Tensor Table()

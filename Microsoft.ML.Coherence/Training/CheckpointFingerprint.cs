@@ -50,6 +50,7 @@ internal static class CheckpointFingerprint
         (nameof(o.Epochs), o.Epochs),
         (nameof(o.Objective), o.Objective),
         (nameof(o.SplitPunctuation), o.SplitPunctuation),
+        (nameof(o.TieOutputEmbedding), o.TieOutputEmbedding),
         (nameof(o.SubwordBuckets), o.SubwordBuckets),
         (nameof(o.SubwordMinLength), o.SubwordMinLength),
         (nameof(o.SubwordMaxLength), o.SubwordMaxLength),

@@ -41,7 +41,7 @@ internal sealed class CoherenceTrainer : IDisposable
             subwordRows = new SubwordRows(new Text.CharNgramHasher(options.SubwordMinLength, options.SubwordMaxLength, options.SubwordBuckets), vocabularyTokens);
         }
         Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
-            options.ContextLength, options.StaticContextSize, subwordRows);
+            options.ContextLength, options.StaticContextSize, subwordRows, options.TieOutputEmbedding);
         Model.to(device);
         _optimizer = new SafeAdamW(Model.parameters(), options.LearningRate, options.WeightDecay);
     }
@@ -265,12 +265,16 @@ internal sealed class CoherenceTrainer : IDisposable
             for (int n = 0; n < positions; n++)
                 targetCorrection[n] = lmSampler.LogExpectedCount(rowIds[positions + n], lmNegatives);
             var negativeCorrection = sampled.Select(id => lmSampler.LogExpectedCount(id, lmNegatives)).ToArray();
-            task = NextTokenLoss.Sampled(hidden, rows.narrow(0, positions, positions), rows.narrow(0, 2 * positions, sampled.Length), targets,
+            // Tied: the targets' and negatives' output vectors are their gathered rows; untied: rows of the output table.
+            var outputRows = Model.Output is null
+                ? rows.narrow(0, positions, positions + sampled.Length)
+                : Model.Output.index_select(0, allIds.narrow(0, positions, positions + sampled.Length));
+            task = NextTokenLoss.Sampled(hidden, outputRows.narrow(0, 0, positions), outputRows.narrow(0, positions, sampled.Length), targets,
                 allIds.narrow(0, 2 * positions, sampled.Length), torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
         }
         else
         {
-            task = NextTokenLoss.Full(hidden, Model.Table(), targets);
+            task = NextTokenLoss.Full(hidden, Model.OutputTable(), targets);
         }
 
         var loss = task;
@@ -367,6 +371,7 @@ internal sealed class CoherenceTrainer : IDisposable
         Model.eval();
         var tokens = heldOut.Tokens;
         var table = Model.Table();
+        var outputTable = Model.OutputTable();
         int time = (int)Math.Min(_options.ContextLength, tokens.Length - 1);
         int limit = Math.Min(tokens.Length, HeldOutMaxTokens);
         double nll = 0;
@@ -396,7 +401,7 @@ internal sealed class CoherenceTrainer : IDisposable
             var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
             var vectors = table.index_select(0, window.flatten()).view(rows, time + 1, Model.Dimension);
             var hidden = Model.Hidden(vectors, _options.Objective).reshape(-1, Model.Dimension);
-            var loss = NextTokenLoss.Full(hidden, table, window[.., 1..].reshape(-1));
+            var loss = NextTokenLoss.Full(hidden, outputTable, window[.., 1..].reshape(-1));
             nll += loss.item<float>() * rows * time;
             count += (long)rows * time;
             ids.Clear();
