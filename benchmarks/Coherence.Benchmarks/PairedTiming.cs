@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Text;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Internal;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Internal;
