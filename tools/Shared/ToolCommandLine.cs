@@ -181,9 +181,23 @@ internal static class ToolCommandLine
     public static Option<bool> Flag(string name, string description) =>
         new(name) { Description = description, Arity = ArgumentArity.Zero };
 
-    /// <summary>A boolean option that takes an explicit true or false.</summary>
-    public static Option<bool> Boolean(string name, string description, bool defaultValue) =>
-        Checked(name, description, bool.TryParse, "true or false", () => defaultValue);
+    /// <summary>
+    /// A boolean option that takes an explicit true or false (bool.Parse's spellings). Its value is text: an
+    /// Option&lt;bool&gt; would take only a literal true/false after it and read "--sca maybe" as --sca plus a stray argument.
+    /// </summary>
+    public static Option<string> Boolean(string name, string description, bool defaultValue)
+    {
+        var option = Checked(name, description, (string text, out string value) =>
+        {
+            value = text;
+            return bool.TryParse(text, out _);
+        }, "true or false", () => defaultValue ? "true" : "false");
+        option.HelpName = "true|false";
+        return option;
+    }
+
+    /// <summary>The value of a <see cref="Boolean"/> option.</summary>
+    public static bool GetBoolean(ParseResult result, Option<string> option) => bool.Parse(result.GetValue(option)!);
 
     /// <summary>Accepts invariant-culture integers of at least <paramref name="min"/>.</summary>
     public static TryParse<int> IntAtLeast(int min) => (string text, out int value) =>
