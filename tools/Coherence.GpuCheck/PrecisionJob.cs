@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 using TorchSharp;
