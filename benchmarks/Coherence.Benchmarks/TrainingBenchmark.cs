@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 
@@ -201,6 +202,10 @@ internal static class TrainingBenchmark
         if (variant == "baseline")
             options = options.AsBaseline();
         var cpu = new CpuClock(WarmupSteps, steps - 1);
+        // Load and initialise libtorch before the baseline sample, so the growth is training's, not the native libraries'.
+        TorchSharpNativeFix.EnsureApplied();
+        using (var warm = TorchSharp.torch.ones(16, 16))
+            warm.matmul(warm).Dispose();
         using var memory = MemoryGrowth.Start();
         var model = CoherenceEmbeddingEngine.Train(ml, () => documents, options, cpu);
         var (residentGrowth, managedGrowth, residentBefore) = memory.Stop();
