@@ -17,9 +17,10 @@ internal sealed class ExperimentOptions
                             by the rarer word's count in the embeddings' text: 5-19 / 20-99 / 100+)
           --seeds N         seeds 1..N (default 3); each seed runs every chosen variant on the same split
           --variants LIST   comma-separated, default all: featurize-text, baseline, sca, featurize-text+sca,
+                            sca-label, featurize-text+sca-label,
                             fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised,
                             fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only
-                            (featurize-text+sca also runs sca; time-matched-baseline also runs baseline and sca;
+                            (featurize-text+sca also runs sca, featurize-text+sca-label sca-label; time-matched-baseline also runs baseline and sca;
                             the fasttext variants are skipped with a note when fasttext is not on PATH)
           --label-fraction F  share of the train rows, per label and seeded per seed, that keeps its label for the
                             classifiers (default 1); the embeddings and fastText's vectors still train on every train text
