@@ -71,7 +71,7 @@ public sealed class CoherenceEmbeddingOptions
         /// <summary>Share of the corpus' documents held out for perplexity.</summary>
         public const float HeldOutFraction = 0.05f;
         /// <summary>Weight of the label loss when <see cref="CoherenceEmbeddingOptions.LabelColumnName"/> is set.</summary>
-        public const float LabelWeight = 1.0f;
+        public const float LabelWeight = 10.0f;
         /// <summary>Labelled documents per step for the label loss.</summary>
         public const int LabelBatchSize = 32;
         /// <summary>Share of the labelled training documents kept out of the label loss to measure held-out label accuracy.</summary>

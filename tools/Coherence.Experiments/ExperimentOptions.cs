@@ -32,7 +32,7 @@ internal sealed class ExperimentOptions
         model options (sca uses them as given; the other stage variants change only what their name says):
           --dim --layers --heads --context --steps --epochs --batch --lr --coherence-weight --uniformity-weight
           --temperature --min-count --max-vocab --window --neighbors --negatives --anchors --eval-interval
-          --softmax-negatives --held-out --objective next-token|center-word
+          --softmax-negatives --held-out --objective next-token|center-word --label-weight (sca-label's label weight)
           --keep-punctuation (punctuation stays attached to words; fastText's input and the word counts follow)
           (without --steps the stage sets its steps from --epochs, the library default when neither is given)
         evaluation: --k 10 (neighbour agreement k), --queries 2000 (sampled query tokens)
@@ -134,6 +134,7 @@ internal sealed class ExperimentOptions
                 case "--softmax-negatives": model.SampledSoftmaxNegatives = Int(name, value, 0); break;
                 case "--eval-interval": model.EvaluationInterval = Int(name, value, 0); break;
                 case "--held-out": model.HeldOutFraction = Float(name, value); break;
+                case "--label-weight": model.LabelWeight = Float(name, value); break;
                 default: throw new InputException($"unknown option {name} (see --help for the valid options).");
             }
         }
