@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Training;
 
 namespace Microsoft.ML.Coherence.Tests;

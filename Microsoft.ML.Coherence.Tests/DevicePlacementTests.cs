@@ -1,4 +1,5 @@
 using Microsoft.ML.Coherence.Modules;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Training;
 using TorchSharp;
 using static TorchSharp.torch;

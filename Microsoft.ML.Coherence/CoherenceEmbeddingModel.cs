@@ -1,4 +1,5 @@
 using Microsoft.ML.Coherence.Scoring;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 

@@ -1,3 +1,5 @@
+using Microsoft.ML.Coherence.Statistics;
+
 namespace Microsoft.ML.Coherence.Training;
 
 /// <summary>

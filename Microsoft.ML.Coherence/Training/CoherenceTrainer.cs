@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
+using Microsoft.ML.Coherence.Statistics;
 using TorchSharp;
 using static TorchSharp.torch;
 

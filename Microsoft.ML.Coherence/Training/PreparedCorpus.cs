@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.Coherence.Internal;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
 
 namespace Microsoft.ML.Coherence.Training;

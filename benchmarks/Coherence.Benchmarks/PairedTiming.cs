@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 
@@ -14,7 +15,24 @@ namespace Coherence.Benchmarks;
 internal static class PairedTiming
 {
     public sealed record Result(int Layers, int VocabularySize, int Steps, double BaselineMedianSeconds, double ScaMedianSeconds,
-        double Ratio, double BaselineTokensPerSecond, double ScaTokensPerSecond);
+        double Ratio, double BaselineTokensPerSecond, double ScaTokensPerSecond, int Dimension, int Window, int MinCount,
+        long TrainingTokens, double TokensPerStep)
+    {
+        /// <summary>Passes over the training tokens that the run's steps make (steps × tokens per step / training tokens).</summary>
+        public double Epochs => Steps * TokensPerStep / TrainingTokens;
+    }
+
+    /// <summary>
+    /// The stage's training split of <paramref name="corpusPath"/> as text, one document per line, in the stage's own
+    /// tokens (CoherenceTokenizer), with the held-out documents left out by the stage's own rule: what the paired
+    /// runs train on (every token is in their vocabulary: MinCount 1, at most 30,000 distinct tokens).
+    /// </summary>
+    public static IEnumerable<string> TrainingText(string corpusPath, int seed)
+    {
+        var ml = new MLContext(seed: seed);
+        var isHeldOut = TokenCorpus.HeldOutRule(Options(0, 1, seed, 30_000).HeldOutFraction, seed);
+        return new CoherenceTokenizer(ml).Tokenize(File.ReadLines(corpusPath)).Where((_, i) => !isHeldOut(i)).Select(tokens => string.Join(' ', tokens));
+    }
 
     public static Result Run(string corpusPath, int layers, int steps, int seed, int maxVocabulary)
     {
@@ -44,7 +62,8 @@ internal static class PairedTiming
         // Drop the first five steps of each (allocator and thread-pool warm-up).
         double b = Median(baselineTimes.Skip(5)), s = Median(scaTimes.Skip(5));
         double tokens = sca.BatchSize * Math.Min(sca.ContextLength, prepared.Train.TokenCount - 1);
-        return new Result(layers, prepared.Vocabulary.Count, steps, b, s, s / b, tokens / b, tokens / s);
+        return new Result(layers, prepared.Vocabulary.Count, steps, b, s, s / b, tokens / b, tokens / s, sca.EmbeddingDimension, sca.Window,
+            sca.MinCount, prepared.Train.TokenCount, tokens);
     }
 
     private static CoherenceEmbeddingOptions Options(int layers, int steps, int seed, int maxVocabulary) => new()

@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Coherence.Tools;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 
@@ -11,64 +13,126 @@ using Microsoft.ML.Coherence;
 // split and the rest train. The stage (seed 1, the options given, library defaults otherwise) trains on every
 // training text; a seeded 10% of the training rows keep their labels in the label-scarce regime. Each feature set
 // (FeaturizeText, the stage, both concatenated) feeds MapValueToKey → NormalizeMinMax → SdcaMaximumEntropy.
-if (args.Length < 2)
+var datasetArgument = new Argument<string>("DATASET_DIR") { Description = "Folder with train.tsv (label<TAB>text); its test split is never read." };
+var maxRowsArgument = ToolCommandLine.CheckedArgument("MAX_ROWS", "Rows of train.tsv to read; every 5th is the validation split.",
+    ToolCommandLine.IntAtLeast(1), "an integer >= 1");
+var assignmentsArgument = new Argument<string[]>("Option=value")
 {
-    Console.Error.WriteLine("usage: Coherence.DefaultsSweep DATASET_DIR MAX_ROWS [Option=value ...]");
-    return 2;
-}
-string dir = args[0];
-int limit = int.Parse(args[1], CultureInfo.InvariantCulture);
-var rows = File.ReadLines(Path.Combine(dir, "train.tsv")).Take(limit).Select(SweepRow.Parse).ToList();
-var fit = rows.Where((_, i) => i % 5 != 0).ToList();
-var valid = rows.Where((_, i) => i % 5 == 0).ToList();
-var random = new Random(11);
-foreach (var row in fit)
-    row.Labelled = random.NextDouble() < 0.1 ? 1f : 0f;
-foreach (var row in valid)
-    row.Labelled = 1f;
-
-var options = new CoherenceEmbeddingOptions { Seed = 1 };
-foreach (var assignment in args.Skip(2))
-    SetOption(options, assignment);
-
-var ml = new MLContext(1);
-var fitData = ml.Data.LoadFromEnumerable(fit);
-var validData = ml.Data.LoadFromEnumerable(valid);
-var clock = Stopwatch.StartNew();
-using var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
-double trainSeconds = clock.Elapsed.TotalSeconds;
-var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
-var fitFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData)));
-var validFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(validData)));
-
-var cells = new List<string>();
-foreach (var (name, columns) in new[] { ("ft", new[] { "TextFeatures" }), ("emb", new[] { "Embedding" }), ("ft+emb", new[] { "TextFeatures", "Embedding" }) })
+    Description = "CoherenceEmbeddingOptions settings, e.g. CoherenceWeight=0.5 Layers=2 (library defaults otherwise).",
+    Arity = ArgumentArity.ZeroOrMore,
+};
+assignmentsArgument.Validators.Add(result =>
 {
-    foreach (double fraction in new[] { 1.0, 0.1 })
+    foreach (var token in result.Tokens)
     {
-        var train = fraction < 1 ? ml.Data.FilterRowsByColumn(fitFeatures, nameof(SweepRow.Labelled), 0.5, 2) : fitFeatures;
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-            .Append(ml.Transforms.Concatenate("Features", columns))
-            .Append(ml.Transforms.NormalizeMinMax("Features"))
-            .AppendCacheCheckpoint(ml)
-            .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
-        var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(validFeatures));
-        cells.Add(string.Create(CultureInfo.InvariantCulture, $"{name}@{fraction:0.0}={metrics.MicroAccuracy:F4}"));
+        if (OptionAssignment.Check(token.Value) is { } error)
+        {
+            result.AddError(error);
+        }
     }
-}
-var report = stage.Report;
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{Path.GetFileName(Path.GetFullPath(dir))} {string.Join(' ', args.Skip(2))} | {string.Join(' ', cells)} | V={report.VocabularySize} steps={report.Options.Steps} epochs={report.Epochs:F1} train={trainSeconds:F0}s ppl={report.FinalHeldOutPerplexity:F0}"));
-return 0;
-
-static void SetOption(CoherenceEmbeddingOptions options, string assignment)
+});
+var command = new RootCommand("One line of validation accuracies (FeaturizeText, the stage, both) for one set of stage options.")
 {
-    var parts = assignment.Split('=', 2);
-    var property = typeof(CoherenceEmbeddingOptions).GetProperty(parts[0])
-        ?? throw new ArgumentException($"'{parts[0]}' is not a CoherenceEmbeddingOptions property.");
-    var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-    object value = type.IsEnum ? Enum.Parse(type, parts[1]) : Convert.ChangeType(parts[1], type, CultureInfo.InvariantCulture);
-    property.SetValue(options, value);
+    datasetArgument,
+    maxRowsArgument,
+    assignmentsArgument,
+};
+return ToolCommandLine.Run(command, args, parsed =>
+    Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? []));
+
+static int Sweep(string dir, int limit, string[] assignments)
+{
+    var rows = File.ReadLines(Path.Combine(dir, "train.tsv")).Take(limit).Select(SweepRow.Parse).ToList();
+    var fit = rows.Where((_, i) => i % 5 != 0).ToList();
+    var valid = rows.Where((_, i) => i % 5 == 0).ToList();
+    var random = new Random(11);
+    foreach (var row in fit)
+        row.Labelled = random.NextDouble() < 0.1 ? 1f : 0f;
+    foreach (var row in valid)
+        row.Labelled = 1f;
+
+    var options = new CoherenceEmbeddingOptions { Seed = 1 };
+    foreach (var assignment in assignments)
+        OptionAssignment.Apply(options, assignment);
+
+    var ml = new MLContext(1);
+    var fitData = ml.Data.LoadFromEnumerable(fit);
+    var validData = ml.Data.LoadFromEnumerable(valid);
+    var clock = Stopwatch.StartNew();
+    using var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
+    double trainSeconds = clock.Elapsed.TotalSeconds;
+    var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
+    var fitFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData)));
+    var validFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(validData)));
+
+    var cells = new List<string>();
+    foreach (var (name, columns) in new[] { ("ft", new[] { "TextFeatures" }), ("emb", new[] { "Embedding" }), ("ft+emb", new[] { "TextFeatures", "Embedding" }) })
+    {
+        foreach (double fraction in new[] { 1.0, 0.1 })
+        {
+            var train = fraction < 1 ? ml.Data.FilterRowsByColumn(fitFeatures, nameof(SweepRow.Labelled), 0.5, 2) : fitFeatures;
+            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.Transforms.Concatenate("Features", columns))
+                .Append(ml.Transforms.NormalizeMinMax("Features"))
+                .AppendCacheCheckpoint(ml)
+                .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
+            var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(validFeatures));
+            cells.Add(string.Create(CultureInfo.InvariantCulture, $"{name}@{fraction:0.0}={metrics.MicroAccuracy:F4}"));
+        }
+    }
+    var report = stage.Report;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{Path.GetFileName(Path.GetFullPath(dir))} {string.Join(' ', assignments)} | {string.Join(' ', cells)} | V={report.VocabularySize} steps={report.Options.Steps} epochs={report.Epochs:F1} train={trainSeconds:F0}s ppl={report.FinalHeldOutPerplexity:F0}"));
+    return 0;
+}
+
+/// <summary>"Option=value" settings of <see cref="CoherenceEmbeddingOptions"/>, by property name (invariant culture).</summary>
+internal static class OptionAssignment
+{
+    /// <summary>Null when <paramref name="assignment"/> names a settable property with a valid value; otherwise what is wrong and what is valid.</summary>
+    public static string? Check(string assignment)
+    {
+        try
+        {
+            Apply(new CoherenceEmbeddingOptions(), assignment);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Sets the property <paramref name="assignment"/> names. Throws <see cref="ArgumentException"/> naming the setting and what is valid.</summary>
+    public static void Apply(CoherenceEmbeddingOptions options, string assignment)
+    {
+        var parts = assignment.Split('=', 2);
+        var properties = typeof(CoherenceEmbeddingOptions).GetProperties().Where(p => p.CanWrite).Select(p => p.Name).Order(StringComparer.Ordinal);
+        if (parts.Length != 2)
+        {
+            throw new ArgumentException($"argument Option=value: '{assignment}' has no '='; for example CoherenceWeight=0.5.");
+        }
+
+        var property = typeof(CoherenceEmbeddingOptions).GetProperty(parts[0]);
+        if (property is null || !property.CanWrite)
+        {
+            throw new ArgumentException($"argument Option=value: '{parts[0]}' is not a CoherenceEmbeddingOptions property; valid: {string.Join(", ", properties)}.");
+        }
+
+        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        try
+        {
+            object value = type.IsEnum
+                ? Enum.Parse(type, parts[1])
+                : Convert.ChangeType(parts[1], type, CultureInfo.InvariantCulture);
+            property.SetValue(options, value);
+        }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or ArgumentException)
+        {
+            string valid = type.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(type))}" : $"a {type.Name} (invariant culture)";
+            throw new ArgumentException($"argument Option=value: '{parts[1]}' is not a valid {parts[0]}; expected {valid}.", e);
+        }
+    }
 }
 
 internal sealed class SweepRow

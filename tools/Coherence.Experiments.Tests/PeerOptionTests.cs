@@ -41,7 +41,7 @@ public sealed class PeerOptionTests
     public void BadVariantsNameTheOptionAndTheValidNames()
     {
         Assert.AreEqual(
-            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only.",
+            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-subwords, sca-untied.",
             Error("--variants", "sca,fasttext"));
         Assert.StartsWith("option --variants: 'sca,,baseline' has an empty variant name; valid: featurize-text, baseline,", Error("--variants", "sca,,baseline"));
         Assert.AreEqual("option --variants: nothing left to run (--skip-featurize-text removed the only variant).",

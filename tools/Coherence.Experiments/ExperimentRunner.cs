@@ -107,6 +107,12 @@ internal sealed class ExperimentRunner : IDisposable
             case Variants.UniformityOnly:
                 o.CoherenceWeight = 0;
                 break;
+            case Variants.ScaSubwords:
+                o.SubwordBuckets = Variants.SubwordBuckets;
+                break;
+            case Variants.ScaUntied:
+                o.TieOutputEmbedding = false;
+                break;
             default:
                 throw new ArgumentException($"'{variant}' is not a variant of the stage; valid: {string.Join(", ", Variants.Embedding)}.", nameof(variant));
         }

@@ -8,44 +8,36 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Coherence.Experiments;
+using Coherence.Tools;
 using Microsoft.ML.Coherence;
 using Spectre.Console;
 
-if (args.Length > 0 && args[0] == WordNetPairsCommand.Name)
+var parsed = ToolCommandLine.Parse(ExperimentOptions.Command, args);
+if (ToolCommandLine.IsHelp(parsed))
+{
+    return parsed.Invoke();
+}
+
+if (parsed.CommandResult.Command == WordNetPairsCommand.Command)
 {
     try
     {
-        var command = WordNetPairsCommand.Parse(args[1..]);
-        if (command is null)
-        {
-            Console.WriteLine(WordNetPairsCommand.Usage);
-            return 0;
-        }
-
-        command.Run(Console.Out);
+        WordNetPairsCommand.From(parsed).Run(Console.Out);
         return 0;
     }
     catch (InputException e)
     {
-        Console.Error.WriteLine($"error: {e.Message}");
-        Console.Error.WriteLine(WordNetPairsCommand.Usage);
-        return InputException.ExitCode;
+        return ToolCommandLine.ReportUsageError(e.Message, $"Coherence.Experiments {WordNetPairsCommand.Name}");
     }
 }
 
-ExperimentOptions? options;
+ExperimentOptions options;
 List<LabeledRow> train, test;
 List<string>? corpus = null;
 List<Microsoft.ML.Coherence.Evaluation.WordSimilarityPair>? pairs = null;
 try
 {
-    options = ExperimentOptions.Parse(args);
-    if (options is null)
-    {
-        Console.WriteLine(ExperimentOptions.Usage);
-        return 0;
-    }
-
+    options = ExperimentOptions.From(parsed);
     train = LabeledTsv.Read(options.TrainPath, options.TrainPath);
     LabeledTsv.RequireTwoClasses(train, options.TrainPath);
     test = LabeledTsv.Read(options.TestPath, options.TestPath);
@@ -61,9 +53,7 @@ try
 }
 catch (InputException e)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
-    Console.Error.WriteLine(ExperimentOptions.Usage);
-    return InputException.ExitCode;
+    return ToolCommandLine.ReportUsageError(e.Message, "Coherence.Experiments");
 }
 
 // fastText's variants need its command-line tool; without it they are skipped and the report says so.

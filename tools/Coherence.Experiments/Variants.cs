@@ -20,16 +20,21 @@ internal static class Variants
     public const string TimeMatchedBaseline = "time-matched-baseline";
     public const string AlignmentOnly = "alignment-only";
     public const string UniformityOnly = "uniformity-only";
+    public const string ScaSubwords = "sca-subwords";
+    public const string ScaUntied = "sca-untied";
+
+    /// <summary>Subword table rows of <see cref="ScaSubwords"/> (the size measured in docs/results/defaults.md).</summary>
+    public const int SubwordBuckets = 32_768;
 
     /// <summary>Every variant, in the order of the report's tables.</summary>
     public static readonly string[] All =
     [
         FeaturizeText, Baseline, Sca, FeaturizeTextPlusSca, ScaLabel, FeaturizeTextPlusScaLabel, FastTextVectors, FeaturizeTextPlusFastTextVectors,
-        FastTextSupervised, FastTextSupervisedTuned, TimeMatchedBaseline, AlignmentOnly, UniformityOnly,
+        FastTextSupervised, FastTextSupervisedTuned, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied,
     ];
 
     /// <summary>The variants that train the coherence stage (and so have perplexity, coherence and cost figures).</summary>
-    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly];
+    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied];
 
     /// <summary>The variants that run the fastText command-line tool.</summary>
     public static readonly string[] FastText = [FastTextVectors, FeaturizeTextPlusFastTextVectors, FastTextSupervised, FastTextSupervisedTuned];
@@ -50,6 +55,8 @@ internal static class Variants
         [TimeMatchedBaseline] = "weights 0, steps scaled so its training time matches that seed's sca run",
         [AlignmentOnly] = "the given options with uniformity weight 0",
         [UniformityOnly] = "the given options with coherence weight 0",
+        [ScaSubwords] = "the given options with subwords (32,768 hashed character n-gram rows, lengths 3 to 5)",
+        [ScaUntied] = "the given options with an untied output table (TieOutputEmbedding = false)",
     };
 
     /// <summary>Variants whose run another variant reuses: a choice of the key also runs (and reports) these.</summary>

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Coherence.Tools;
 
 namespace Coherence.Experiments;
 
@@ -10,21 +12,6 @@ internal sealed class WordNetPairsCommand
 {
     public const string Name = "wordnet-pairs";
 
-    public const string Usage = """
-        usage: Coherence.Experiments wordnet-pairs --out PAIRS.tsv [--train TRAIN.tsv] [--corpus TEXT.txt]
-                                                   [--wordnet /usr/share/wordnet] [--seed 1] [--keep-punctuation]
-
-          --out       the pairs file to write: word1<TAB>word2<TAB>1 (synonyms) or 0 (random pair of the same band)
-          --train     labelled TSV (label<TAB>text) whose texts give the word counts
-          --corpus    unlabelled text, one document per line, counted too
-                      (give the same --train and --corpus as the harness run, so bands are those of the embeddings' text;
-                       at least one of the two is required)
-          --wordnet   WordNet 3.0 dict folder with data.adj/adv/noun/verb (default /usr/share/wordnet, Debian wordnet-base)
-          --seed      seeds the draw of the random pairs (default 1)
-          --keep-punctuation   count tokens with punctuation attached, as the stage does with SplitPunctuation = false
-                      (give it when the harness run has --keep-punctuation)
-        """;
-
     public required string OutputPath { get; init; }
     public string? TrainPath { get; init; }
     public string? CorpusPath { get; init; }
@@ -32,47 +19,25 @@ internal sealed class WordNetPairsCommand
     public int Seed { get; init; } = 1;
     public bool SplitPunctuation { get; init; } = true;
 
+    /// <summary>The <c>wordnet-pairs</c> subcommand of the harness' root command; built once.</summary>
+    public static Command Command { get; } = CreateCommand();
+
     /// <summary>Parses the arguments after the command name; null when help was asked for. Throws <see cref="InputException"/>.</summary>
     public static WordNetPairsCommand? Parse(IReadOnlyList<string> args)
     {
-        string? output = null, train = null, corpus = null, wordnet = null;
-        var seed = 1;
-        var splitPunctuation = true;
-        for (var i = 0; i < args.Count; i++)
+        var result = ToolCommandLine.Parse(ExperimentOptions.Command, [Name, .. args]);
+        return ToolCommandLine.IsHelp(result) ? null : From(result);
+    }
+
+    /// <summary>The command of a parse whose command is <c>wordnet-pairs</c>. Throws <see cref="InputException"/>.</summary>
+    public static WordNetPairsCommand From(ParseResult result)
+    {
+        if (ToolCommandLine.FirstError(result) is { } error)
         {
-            var name = args[i];
-            if (name is "-h" or "--help")
-            {
-                return null;
-            }
-
-            if (name == "--keep-punctuation")
-            {
-                splitPunctuation = false;
-                continue;
-            }
-
-            if (i + 1 >= args.Count)
-            {
-                throw new InputException($"{Name}: option {name} needs a value.");
-            }
-
-            var value = args[++i];
-            switch (name)
-            {
-                case "--out": output = value; break;
-                case "--train": train = value; break;
-                case "--corpus": corpus = value; break;
-                case "--wordnet": wordnet = value; break;
-                case "--seed":
-                    seed = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s >= 0
-                        ? s
-                        : throw new InputException($"{Name}: option --seed: '{value}' is not an integer >= 0.");
-                    break;
-                default: throw new InputException($"{Name}: unknown option {name}; valid: --out, --train, --corpus, --wordnet, --seed, --keep-punctuation.");
-            }
+            throw new InputException($"{Name}: {error}");
         }
 
+        string? output = result.GetValue(Cli.Out), train = result.GetValue(Cli.Train), corpus = result.GetValue(Cli.Corpus);
         if (output is null)
         {
             throw new InputException($"{Name}: --out is required.");
@@ -83,7 +48,41 @@ internal sealed class WordNetPairsCommand
             throw new InputException($"{Name}: give --train and/or --corpus: the text whose word counts define the frequency bands.");
         }
 
-        return new WordNetPairsCommand { OutputPath = output, TrainPath = train, CorpusPath = corpus, WordNetDirectory = wordnet ?? "/usr/share/wordnet", Seed = seed, SplitPunctuation = splitPunctuation };
+        return new WordNetPairsCommand
+        {
+            OutputPath = output,
+            TrainPath = train,
+            CorpusPath = corpus,
+            WordNetDirectory = result.GetValue(Cli.WordNet)!,
+            Seed = result.GetValue(Cli.Seed),
+            SplitPunctuation = !result.GetValue(Cli.KeepPunctuation),
+        };
+    }
+
+    private static Command CreateCommand()
+    {
+        var command = new Command(Name, "Writes WordNet synonym pairs against random pairs of the same frequency band, as a pairs file for the harness' --pairs.");
+        foreach (var option in new Option[] { Cli.Out, Cli.Train, Cli.Corpus, Cli.WordNet, Cli.Seed, Cli.KeepPunctuation })
+        {
+            command.Options.Add(option);
+        }
+
+        return command;
+    }
+
+    private static class Cli
+    {
+        public static readonly Option<string?> Out = ToolCommandLine.OptionalText("--out",
+            "The pairs file to write (required): word1<TAB>word2<TAB>1 (synonyms) or 0 (random pair of the same band).");
+        public static readonly Option<string?> Train = ToolCommandLine.OptionalText("--train",
+            "Labelled TSV (label<TAB>text) whose texts give the word counts; give the harness run's --train and --corpus, so bands are those of the embeddings' text.");
+        public static readonly Option<string?> Corpus = ToolCommandLine.OptionalText("--corpus",
+            "Unlabelled text, one document per line, counted too (at least one of --train and --corpus is required).");
+        public static readonly Option<string> WordNet = ToolCommandLine.Text("--wordnet",
+            "WordNet 3.0 dict folder with data.adj/adv/noun/verb (Debian wordnet-base).", "/usr/share/wordnet");
+        public static readonly Option<int> Seed = ToolCommandLine.Int("--seed", "Seeds the draw of the random pairs.", 1, 0);
+        public static readonly Option<bool> KeepPunctuation = ToolCommandLine.Flag("--keep-punctuation",
+            "Count tokens with punctuation attached, as the stage does with SplitPunctuation = false (give it when the harness run has --keep-punctuation).");
     }
 
     /// <summary>Counts, builds and writes; prints a line per band.</summary>

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
+using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Coherence.Training;
 using TorchSharp;

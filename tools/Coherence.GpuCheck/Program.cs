@@ -35,10 +35,16 @@ internal static class Program
 
     private static int Main(string[] args)
     {
-        var options = Arguments.Parse(args);
+        var options = Arguments.Parse(args, out string? error, out var help);
+        if (help is not null)
+        {
+            return help.Invoke();
+        }
+
         if (options is null)
         {
-            Console.Error.WriteLine(Arguments.Usage);
+            Console.Error.WriteLine($"error: {error}");
+            Console.Error.WriteLine("Run 'Coherence.GpuCheck --help' for the options.");
             return ExitUsage;
         }
         try
@@ -60,7 +66,7 @@ internal static class Program
     {
         if (a.Result is null || a.LibTorch is null)
         {
-            Console.Error.WriteLine(Arguments.Usage);
+            Console.Error.WriteLine("error: a child job needs --result and --libtorch (the parent passes both).");
             return ExitUsage;
         }
         JsonObject result = a.Job switch
@@ -86,7 +92,8 @@ internal static class Program
     {
         if (a.LibTorch is null || a.Out is null)
         {
-            Console.Error.WriteLine(Arguments.Usage);
+            Console.Error.WriteLine("error: --libtorch and --out are required.");
+            Console.Error.WriteLine("Run 'Coherence.GpuCheck --help' for the options.");
             return ExitUsage;
         }
         var clock = Stopwatch.StartNew();

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Statistics;
 
 /// <summary>
 /// Chooses the alignment anchors of a step: distinct known tokens of the batch that have

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Microsoft.ML.Coherence.Internal;
 
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Statistics;
 
 /// <summary>
 /// Windowed, distance-weighted token co-occurrence counts (as GloVe counts them), gathered in one

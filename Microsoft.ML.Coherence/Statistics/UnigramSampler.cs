@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Statistics;
 
 /// <summary>
 /// Draws token ids from the smoothed unigram distribution q(i) ∝ count(i)^alpha (word2vec's 0.75),

@@ -1,6 +1,6 @@
 using Microsoft.ML.Coherence.Internal;
 
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Statistics;
 
 /// <summary>
 /// Positive pointwise mutual information with context-distribution smoothing (Levy, Goldberg and Dagan, 2015),

@@ -1,6 +1,6 @@
 using Microsoft.ML.Coherence.Internal;
 
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Statistics;
 
 /// <summary>
 /// The statistical field: for each token, its top-K statistical neighbours by PPMI and the target

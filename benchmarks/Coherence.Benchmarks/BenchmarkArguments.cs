@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Coherence.Tools;
+
+namespace Coherence.Benchmarks;
+
+/// <summary>The benchmarks' command line (System.CommandLine, conventions in tools/Shared/ToolCommandLine.cs).</summary>
+internal sealed record BenchmarkArguments
+{
+    /// <summary>The modes, in the order --help lists them.</summary>
+    public static readonly string[] Modes = ["all", "training", "counting", "paired", "scoring"];
+
+    /// <summary>The most steps of the training mode: the trainer logs progress every step only up to 200 steps.</summary>
+    public const int MaxTrainingSteps = 200;
+
+    public string Mode { get; init; } = "all";
+    public int Steps { get; init; } = 60;
+    public int Repeats { get; init; } = 1;
+    public string CorpusPath { get; init; } = "";
+    public string OutDirectory { get; init; } = "";
+    public bool SkipFastText { get; init; }
+    public (int Layers, string Variant)? Child { get; init; }
+
+    /// <summary>The root command, built once.</summary>
+    public static RootCommand Command { get; } = CreateCommand();
+
+    /// <summary>
+    /// The arguments of <paramref name="result"/>; throws <see cref="ArgumentException"/> with a message that names
+    /// the option and what is valid.
+    /// </summary>
+    public static BenchmarkArguments From(ParseResult result)
+    {
+        if (ToolCommandLine.FirstError(result) is { } error)
+        {
+            throw new ArgumentException(error);
+        }
+
+        string mode = result.GetValue(Cli.Mode)!;
+        int steps = result.GetValue(Cli.Steps);
+        if (steps > MaxTrainingSteps && mode is "training" or "all")
+        {
+            throw new ArgumentException($"option --steps: '{steps}' is more than {MaxTrainingSteps}, the most for the {mode} mode " +
+                "(the trainer logs progress every step only up to 200 steps); paired takes more.");
+        }
+
+        string root = BenchmarkEnvironment.RepositoryRoot();
+        string corpus = Path.GetFullPath(result.GetValue(Cli.Corpus) ?? Path.Combine(root, "data", "sample", "corpus.txt"));
+        if (!File.Exists(corpus))
+        {
+            throw new ArgumentException($"option --corpus: '{corpus}' does not exist.");
+        }
+
+        (int, string)? child = null;
+        if (result.GetValue(Cli.Child) is { Length: 2 } childValues)
+        {
+            child = (int.Parse(childValues[0], System.Globalization.CultureInfo.InvariantCulture), childValues[1]);
+        }
+
+        return new BenchmarkArguments
+        {
+            Mode = mode,
+            Steps = steps,
+            Repeats = result.GetValue(Cli.Repeats),
+            CorpusPath = corpus,
+            OutDirectory = result.GetValue(Cli.Out) ?? Path.Combine(root, "benchmarks", "results"),
+            SkipFastText = result.GetValue(Cli.SkipFastText),
+            Child = child,
+        };
+    }
+
+    private static RootCommand CreateCommand()
+    {
+        var root = new RootCommand(
+            "Cost benchmarks of Microsoft.ML.Coherence (benchmarks/README.md): training time per step, tokens/s and peak memory " +
+            "growth with and without SCA, counting throughput, paired baseline-vs-SCA timing next to fastText, scoring throughput.");
+        root.Arguments.Add(Cli.Mode);
+        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Child })
+        {
+            root.Options.Add(option);
+        }
+
+        return root;
+    }
+
+    private static class Cli
+    {
+        public static readonly Argument<string> Mode = ToolCommandLine.CheckedArgument("mode",
+            "all (training and counting), training, counting, paired (baseline and SCA steps in turn in one process, then fastText " +
+            "skip-gram and cbow on the same text), or scoring.",
+            ToolCommandLine.OneOf(Modes), $"a mode; valid: {string.Join(", ", Modes)}", () => "all");
+
+        public static readonly Option<int> Steps = ToolCommandLine.Int("--steps",
+            $"Optimiser steps per run: the benchmark's budget (at least 8, since the first 5 steps and the last are not timed; " +
+            $"at most {MaxTrainingSteps} for training and all).", 60, 8);
+
+        public static readonly Option<int> Repeats = ToolCommandLine.Int("--repeats", "Runs of each (layers, variant) in the training mode; medians are reported.", 1, 1);
+        public static readonly Option<string?> Corpus = ToolCommandLine.OptionalText("--corpus", "The training text, one document per line (default: data/sample/corpus.txt).");
+        public static readonly Option<string?> Out = ToolCommandLine.OptionalText("--out", "Folder of the JSON results (default: benchmarks/results).");
+        public static readonly Option<bool> SkipFastText = ToolCommandLine.Flag("--skip-fasttext", "Paired mode: do not run fastText (it is skipped with a note anyway when the fasttext command is missing).");
+
+        public static readonly Option<string[]?> Child = CreateChild();
+
+        private static Option<string[]?> CreateChild()
+        {
+            var option = new Option<string[]?>("--child")
+            {
+                Description = "Internal: run one training variant (LAYERS baseline|sca) in this process and print its result as one JSON line.",
+                Arity = new ArgumentArity(2, 2),
+                AllowMultipleArgumentsPerToken = true,
+                HelpName = "LAYERS VARIANT",
+            };
+            option.Validators.Add(r =>
+            {
+                var values = r.Tokens.Select(t => t.Value).ToArray();
+                if (values.Length == 2 && (!ToolCommandLine.IntAtLeast(0)(values[0], out _) || values[1] is not ("baseline" or "sca")))
+                {
+                    r.AddError($"option --child: '{string.Join(' ', values)}' is not LAYERS VARIANT (an integer >= 0, then baseline or sca).");
+                }
+            });
+            return option;
+        }
+    }
+}
