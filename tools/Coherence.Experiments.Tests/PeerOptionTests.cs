@@ -15,7 +15,7 @@ public sealed class PeerOptionTests
         Assert.AreEqual(1.0, o.LabelFraction);
         Assert.AreEqual(100, o.FastTextDimension);
         Assert.AreEqual(2, o.FastTextThreads);
-        Assert.HasCount(13, Variants.All);
+        Assert.HasCount(15, Variants.All);
     }
 
     [TestMethod]
@@ -34,7 +34,7 @@ public sealed class PeerOptionTests
         CollectionAssert.AreEqual(new[] { "baseline", "sca", "time-matched-baseline" }, o.Variants.ToArray());
         o = Parse("--variants", "all", "--skip-featurize-text");
         Assert.DoesNotContain("featurize-text", o.Variants);
-        Assert.HasCount(12, o.Variants);
+        Assert.HasCount(14, o.Variants);
     }
 
     [TestMethod]
