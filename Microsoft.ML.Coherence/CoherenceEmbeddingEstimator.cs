@@ -17,7 +17,7 @@ namespace Microsoft.ML.Coherence;
 /// |  |  |
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | Yes |
-/// | Input column data type | <xref:System.String> (text) |
+/// | Input column data type | <xref:System.String> (text); the optional label column (<see cref="CoherenceEmbeddingOptions.LabelColumnName"/>) <xref:System.String> or a key |
 /// | Output column data type | Known-size vector of <xref:System.Single>: EmbeddingDimension (Mean, Sif) or 2 x EmbeddingDimension (MeanMax) |
 /// | Exportable to ONNX | The scoring stage itself is an ONNX graph inside ML.NET's built-in transforms |
 /// | Needs TorchSharp | To fit; not to score or load |
@@ -91,6 +91,8 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
+        if (_options.LabelColumnName is string label)
+            LabeledCorpus.ValidateColumn(inputSchema, label, Describe);
         return OutputSchemaOf(inputSchema, InputColumnName, OutputColumnName);
     }
 
@@ -113,12 +115,17 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
         ArgumentNullException.ThrowIfNull(input);
         ValidateInput(input.Schema, InputColumnName);
         ScoringChainBuilder.ValidateInputSchema(input.Schema, InputColumnName); // a reserved column in the input: fail now, not after training
+        if (_options.LabelColumnName is string labelColumn)
+            LabeledCorpus.ValidateColumn(input.Schema, labelColumn);
         // Where the fitted stage will score, decided now so that a missing GPU fails before training, not after.
         bool fallbackToCpu = HostEnvironmentSettings.FallbackToCpu(_environment);
         int? scoringGpu = ScoringDevice.Resolve(_options.ScoringGpuDeviceId, fallbackToCpu, message => ComponentContext.Warn(_environment, message));
 
         var tokenizer = new CoherenceTokenizer(_mlContext ?? ComponentContext.Create(_environment, seed: 0), _options.SplitPunctuation);
-        var model = CoherenceEmbeddingEngine.Train(_environment, () => tokenizer.Tokenize(input, InputColumnName), _options, Progress, CancellationToken);
+        // The labels are read in one pass of their own (a class index a row); row i of the text is document i.
+        var labels = _options.LabelColumnName is string name ? LabeledCorpus.Read(input, name) : null;
+        var model = CoherenceEmbeddingEngine.Train(_environment, () => tokenizer.Tokenize(input, InputColumnName), _options, Progress, CancellationToken,
+            labels: labels);
         return CoherenceEmbeddingTransformer.Create(_environment, model, OutputColumnName, InputColumnName, input.Schema, scoringGpu, fallbackToCpu);
     }
 

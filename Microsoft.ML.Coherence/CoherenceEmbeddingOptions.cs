@@ -70,6 +70,12 @@ public sealed class CoherenceEmbeddingOptions
         public const int EvaluationInterval = 200;
         /// <summary>Share of the corpus' documents held out for perplexity.</summary>
         public const float HeldOutFraction = 0.05f;
+        /// <summary>Weight of the label loss when <see cref="CoherenceEmbeddingOptions.LabelColumnName"/> is set.</summary>
+        public const float LabelWeight = 10.0f;
+        /// <summary>Labelled documents per step for the label loss.</summary>
+        public const int LabelBatchSize = 32;
+        /// <summary>Share of the labelled training documents kept out of the label loss to measure held-out label accuracy.</summary>
+        public const float LabelHoldOutFraction = 0.1f;
     }
 
     /// <summary>Embedding dimension d (&gt; 0; divisible by <see cref="Heads"/> when <see cref="Layers"/> &gt; 0).</summary>
@@ -155,6 +161,29 @@ public sealed class CoherenceEmbeddingOptions
     public int EvaluationInterval { get; set; } = Defaults.EvaluationInterval;
     /// <summary>Share of the documents held out to measure perplexity (0 to hold out none).</summary>
     public float HeldOutFraction { get; set; } = Defaults.HeldOutFraction;
+    /// <summary>
+    /// Name of a label column (<see cref="string"/> text, or a key) that training may read; null (the default) trains on the text
+    /// alone. When set, a linear softmax head on each labelled document's mean word vector (its tokens' vectors of
+    /// <c>Rows</c>, subwords included, unknown words skipped, as fastText's supervised mode does) is trained jointly with the
+    /// other terms: L = L_task + <see cref="LabelWeight"/> L_label + coherence weight L_align + uniformity weight L_unif,
+    /// and its gradient reaches the word (and subword) vectors. Rows whose label is missing (empty text, key 0) feed only the
+    /// unsupervised terms. The head is not part of the fitted stage: the output stays the feature vector, and the saved
+    /// chain is the same as without labels. <see cref="LabelHoldOutFraction"/> of the labelled documents stay out of the
+    /// label loss and measure held-out label accuracy (reported, not used to stop). The head pools word vectors even with
+    /// Transformer layers or <see cref="CoherencePooling.MeanMax"/> / <see cref="CoherencePooling.Sif"/> pooling, whose
+    /// features it then only approximates. Not checkpointed: <see cref="CheckpointDirectory"/> must be null with a label column.
+    /// </summary>
+    public string? LabelColumnName { get; set; }
+    /// <summary>Weight lambda_label of the label loss (a finite number, 0 or more); used only with <see cref="LabelColumnName"/>.</summary>
+    public float LabelWeight { get; set; } = Defaults.LabelWeight;
+    /// <summary>Labelled documents drawn (with replacement) for the label loss at each step; used only with <see cref="LabelColumnName"/>.</summary>
+    public int LabelBatchSize { get; set; } = Defaults.LabelBatchSize;
+    /// <summary>
+    /// Share of the labelled training documents (seeded by <see cref="Seed"/>) that the label loss never sees; the head's
+    /// accuracy on them is the report's held-out label accuracy, a signal for early stopping and for the stacking trap
+    /// (0 to less than 0.5; 0 measures nothing).
+    /// </summary>
+    public float LabelHoldOutFraction { get; set; } = Defaults.LabelHoldOutFraction;
     /// <summary>How token vectors are pooled into row features.</summary>
     public CoherencePooling Pooling { get; set; } = CoherencePooling.Mean;
     /// <summary>Random seed; null takes one from the MLContext's seed.</summary>

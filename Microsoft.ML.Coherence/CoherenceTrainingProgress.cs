@@ -9,7 +9,7 @@ public sealed record CoherenceTrainingProgress
     public required int TotalSteps { get; init; }
     /// <summary>Training tokens consumed so far (predicted positions).</summary>
     public required long Tokens { get; init; }
-    /// <summary>Total loss L = L_task + coherence weight · L_align + uniformity weight · L_unif.</summary>
+    /// <summary>Total loss L = L_task + label weight · L_label + coherence weight · L_align + uniformity weight · L_unif.</summary>
     public required double Loss { get; init; }
     /// <summary>Next-token loss in nats (sampled softmax when <c>SampledSoftmaxNegatives</c> &gt; 0).</summary>
     public required double TaskLoss { get; init; }
@@ -29,6 +29,16 @@ public sealed record CoherenceTrainingProgress
     public double? MeanCoherence { get; init; }
     /// <summary>Embedding drift |E_t - E_prev| / |E_t| since the previous evaluation; set at evaluation steps only.</summary>
     public double? Drift { get; init; }
+    /// <summary>
+    /// Label loss L_label (cross-entropy of the label head, nats) of this step's labelled documents; null without
+    /// <see cref="CoherenceEmbeddingOptions.LabelColumnName"/>.
+    /// </summary>
+    public double? LabelLoss { get; init; }
+    /// <summary>
+    /// Accuracy of the label head on the labelled documents the label loss never sees
+    /// (<see cref="CoherenceEmbeddingOptions.LabelHoldOutFraction"/>); set at evaluation steps only, null without held-out labels.
+    /// </summary>
+    public double? HeldOutLabelAccuracy { get; init; }
     /// <summary>Training throughput since the start of this run.</summary>
     public required double TokensPerSecond { get; init; }
     /// <summary>Time since the start of this run.</summary>
@@ -38,9 +48,11 @@ public sealed record CoherenceTrainingProgress
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"step {Step}/{TotalSteps} loss {Loss:F4} (task {TaskLoss:F4}, align {AlignmentLoss:F4}, unif {UniformityLoss:F4}, w {CoherenceWeight:F3})" +
+        $"step {Step}/{TotalSteps} loss {Loss:F4} (task {TaskLoss:F4}, align {AlignmentLoss:F4}, unif {UniformityLoss:F4}, w {CoherenceWeight:F3}" +
+        (LabelLoss is double l ? $", label {l:F4}" : "") + ")" +
         (HeldOutPerplexity is double p ? $" held-out ppl {p:F1}" : "") +
         (MeanCoherence is double c ? $" coherence {c:F4}" : "") +
         (Drift is double d ? $" drift {d:F4}" : "") +
+        (HeldOutLabelAccuracy is double a ? $" held-out label acc {a:F4}" : "") +
         $" {TokensPerSecond:N0} tok/s, {Remaining.TotalSeconds:F0}s left";
 }

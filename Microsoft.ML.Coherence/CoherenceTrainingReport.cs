@@ -29,6 +29,16 @@ public sealed class CoherenceTrainingReport
     public double? FinalHeldOutPerplexity { get; init; }
     /// <summary>Mean coherence score over the vocabulary at the end.</summary>
     public double FinalMeanCoherence { get; init; }
+    /// <summary>The label classes (first-seen order) when <see cref="CoherenceEmbeddingOptions.LabelColumnName"/> was set; else empty.</summary>
+    public IReadOnlyList<string> LabelClasses { get; init; } = [];
+    /// <summary>Labelled training documents the label loss drew from (0 without a label column).</summary>
+    public int LabelledTrainingDocuments { get; init; }
+    /// <summary>Labelled training documents kept out of the label loss to measure <see cref="FinalHeldOutLabelAccuracy"/>.</summary>
+    public int LabelledHeldOutDocuments { get; init; }
+    /// <summary>The label head's accuracy on those held-out documents at the end; null without them.</summary>
+    public double? FinalHeldOutLabelAccuracy { get; init; }
+    /// <summary>The label loss at the last logged step; null without a label column.</summary>
+    public double? FinalLabelLoss { get; init; }
     /// <summary>Seconds spent counting co-occurrences and building the statistical field.</summary>
     public double StatisticsSeconds { get; init; }
     /// <summary>Seconds in the training loop (evaluations included).</summary>

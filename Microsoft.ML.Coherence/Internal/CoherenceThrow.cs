@@ -18,14 +18,14 @@ internal static class CoherenceThrow
 
     /// <summary>ML.NET's wording (Contracts.ExceptSchemaMismatch) for a column that is absent.</summary>
     [DoesNotReturn]
-    public static void ColumnNotFound(string paramName, string columnName) =>
-        throw new ArgumentException($"Could not find input column '{columnName}'", paramName);
+    public static void ColumnNotFound(string paramName, string columnName, string role = "input") =>
+        throw new ArgumentException($"Could not find {role} column '{columnName}'", paramName);
 
     /// <summary>ML.NET's wording (Contracts.ExceptSchemaMismatch) for a column of the wrong type.</summary>
     [DoesNotReturn]
-    public static void SchemaMismatch(string paramName, string columnName, string expectedType, string actualType) =>
+    public static void SchemaMismatch(string paramName, string columnName, string expectedType, string actualType, string role = "input") =>
         throw new ArgumentException(
-            $"Schema mismatch for input column '{columnName}': expected {expectedType}, got {actualType}", paramName);
+            $"Schema mismatch for {role} column '{columnName}': expected {expectedType}, got {actualType}", paramName);
 
     /// <summary>A saved stream that is not what its reader expects (wrong magic, version or values).</summary>
     [DoesNotReturn]

@@ -71,6 +71,15 @@ internal static class OptionsValidator
         if (o.ScoringGpuDeviceId < 0)
             CoherenceThrow.OptionOutOfRange(nameof(o.ScoringGpuDeviceId), o.ScoringGpuDeviceId, "null (score on the CPU) or a GPU index, 0 or more");
         Positive(nameof(o.CheckpointInterval), o.CheckpointInterval);
+        if (o.LabelColumnName is not null && string.IsNullOrWhiteSpace(o.LabelColumnName))
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelColumnName), o.LabelColumnName, "null (no label) or the name of a String or Key column");
+        if (o.LabelColumnName is not null && o.CheckpointDirectory is not null)
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelColumnName), $"'{o.LabelColumnName}'",
+                "null with CheckpointDirectory set: the label head is not checkpointed, so a resumed run would not be the same run");
+        NonNegativeFinite(nameof(o.LabelWeight), o.LabelWeight);
+        Positive(nameof(o.LabelBatchSize), o.LabelBatchSize);
+        if (!(o.LabelHoldOutFraction >= 0 && o.LabelHoldOutFraction < 0.5f))
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction, "0 to less than 0.5");
     }
 
     private static void Positive(string name, int value)

@@ -62,6 +62,10 @@ internal static class CheckpointFingerprint
         (nameof(o.EvaluationInterval), o.EvaluationInterval),
         (nameof(o.HeldOutFraction), o.HeldOutFraction),
         (nameof(o.Pooling), o.Pooling),
+        (nameof(o.LabelColumnName), o.LabelColumnName ?? ""),
+        (nameof(o.LabelWeight), o.LabelWeight),
+        (nameof(o.LabelBatchSize), o.LabelBatchSize),
+        (nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction),
         (nameof(o.Seed), seed),
     ];
 

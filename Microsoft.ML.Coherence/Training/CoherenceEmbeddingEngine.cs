@@ -19,10 +19,11 @@ internal static class CoherenceEmbeddingEngine
     /// <param name="options">Training options (validated here again).</param>
     /// <param name="progress">Receives progress reports.</param>
     /// <param name="cancellationToken">Stops training, as <c>CancelExecution()</c> on <paramref name="environment"/> does.</param>
-    /// <param name="configure">Test seam: sees the trainer before training.</param>
+    /// <param name="configure">Test seam: sees the trainer (and its label head) before training.</param>
+    /// <param name="labels">The label of each document (row i = document i), when a label column is set; null trains on text alone.</param>
     public static CoherenceEmbeddingModel Train(IHostEnvironment environment, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
         IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        Action<CoherenceTrainer>? configure = null)
+        Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
         OptionsValidator.Validate(options);
@@ -58,6 +59,8 @@ internal static class CoherenceEmbeddingEngine
             $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs).");
 
         using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabulary.Tokens);
+        using var labelHead = LabelHeadFor(labels, options, seed, train, heldOut, trainer, device, Log);
+        trainer.LabelHead = labelHead;
         configure?.Invoke(trainer);
         double? initialPerplexity = heldOut.TokenCount >= 2 ? trainer.HeldOutPerplexity(heldOut) : null;
         try
@@ -66,12 +69,39 @@ internal static class CoherenceEmbeddingEngine
         }
         catch (CoherenceTrainingException diverged)
         {
-            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
+            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
                 new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, options, vocabulary, train), partial), diverged.InnerException);
         }
-        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds);
+        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes);
         return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, options, vocabulary, train), report);
+    }
+
+    /// <summary>
+    /// The label head when labels are given and <see cref="CoherenceEmbeddingOptions.LabelWeight"/> is above 0: the labelled
+    /// documents of the training split, a seeded <see cref="CoherenceEmbeddingOptions.LabelHoldOutFraction"/> of them kept out
+    /// of the label loss. Documents held out for perplexity stay out of the label loss too.
+    /// </summary>
+    private static LabelHead? LabelHeadFor(LabeledCorpus? labels, CoherenceEmbeddingOptions options, int seed, TokenCorpus train, TokenCorpus heldOut,
+        CoherenceTrainer trainer, torch.Device device, Action<string> log)
+    {
+        if (labels is null)
+            return null;
+        if (labels.RowLabels.Length != train.DocumentCount + heldOut.DocumentCount)
+            throw new InvalidOperationException(
+                $"The label column gave {labels.RowLabels.Length} rows and the text column {train.DocumentCount + heldOut.DocumentCount}: they must be read from the same rows.");
+        if (labels.LabelledRows == 0)
+            CoherenceThrow.InvalidCorpus($"The label column '{options.LabelColumnName}' has no label in {labels.RowLabels.Length:N0} rows (every value is empty or the missing key): " +
+                "give some rows a label, or set LabelColumnName to null.");
+        if (options.LabelWeight == 0)
+        {
+            log("LabelWeight is 0: the label column is read but the label loss is off.");
+            return null;
+        }
+        var documents = LabelledDocuments.Select(labels, TokenCorpus.HeldOutRule(options.HeldOutFraction, seed), options.LabelHoldOutFraction, seed);
+        log($"Label column '{options.LabelColumnName}': {labels.Classes.Length} classes; {documents.Training.Length:N0} labelled training documents, " +
+            $"{documents.HeldOut.Length:N0} held out of the label loss; label weight {options.LabelWeight}.");
+        return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed);
     }
 
     /// <summary>The trained encoder, with what its pooling needs from the training text (SIF's weights and common component).</summary>
@@ -103,7 +133,7 @@ internal static class CoherenceEmbeddingEngine
     }
 
     private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
-        Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds)
+        Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds, IReadOnlyList<string>? labelClasses)
     {
         var last = trainer.History.Count > 0 ? trainer.History[^1] : null;
         int stepsRun = trainer.CompletedSteps - (trainer.ResumedFromStep ?? 0);
@@ -128,6 +158,11 @@ internal static class CoherenceEmbeddingEngine
             SecondsPerStep = stepsRun > 0 ? seconds / stepsRun : 0,
             TokensPerSecond = seconds > 0 ? trainer.TokensTrained / seconds : 0,
             PeakMemoryMB = PeakWorkingSetMB(),
+            LabelClasses = labelClasses ?? [],
+            LabelledTrainingDocuments = trainer.LabelHead?.Documents.Training.Length ?? 0,
+            LabelledHeldOutDocuments = trainer.LabelHead?.Documents.HeldOut.Length ?? 0,
+            FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
+            FinalLabelLoss = last?.LabelLoss,
         };
     }
 

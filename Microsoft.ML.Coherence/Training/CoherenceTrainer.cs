@@ -56,6 +56,9 @@ internal sealed class CoherenceTrainer : IDisposable
     internal static int SequenceLength(CoherenceEmbeddingOptions options, long trainingTokens) =>
         (int)Math.Max(1, Math.Min(options.ContextLength, trainingTokens - 1));
 
+    /// <summary>The label loss's head (issue 10, see <see cref="Training.LabelHead"/>), attached by the engine when a label column is set; null trains on text alone.</summary>
+    internal LabelHead? LabelHead { get; set; }
+
     /// <summary>Test seam: returns true for a step whose loss is replaced by NaN.</summary>
     internal Func<int, bool>? InjectNonFiniteLoss { get; set; }
 
@@ -140,6 +143,7 @@ internal sealed class CoherenceTrainer : IDisposable
                     Loss = losses.Total, TaskLoss = losses.Task, AlignmentLoss = losses.Alignment, UniformityLoss = losses.Uniformity,
                     CoherenceWeight = weight, LearningRate = lr,
                     HeldOutPerplexity = heldOutPerplexity, MeanCoherence = coherence, Drift = drift,
+                    LabelLoss = LabelHead?.LastLoss, HeldOutLabelAccuracy = evaluate ? LabelHead?.HeldOutAccuracy(Model) : null, // issue 10
                     TokensPerSecond = (double)done * batch * time / Math.Max(seconds, 1e-9),
                     Elapsed = clock.Elapsed,
                     Remaining = TimeSpan.FromSeconds(seconds / done * (steps - step)),
@@ -295,6 +299,10 @@ internal sealed class CoherenceTrainer : IDisposable
                 loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
             }
         }
+        // Issue 10: + lambda_label * L_label on the mean word vectors of labelled documents (LabelHead.cs).
+        var label = LabelHead?.Loss(Model, step);
+        if (label is not null)
+            loss = loss.Plus(label.Times(_options.LabelWeight));
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
 
@@ -308,6 +316,7 @@ internal sealed class CoherenceTrainer : IDisposable
         if (!double.IsFinite(total) || !double.IsFinite(norm))
         {
             _optimizer.ZeroGrad();
+            LabelHead?.ZeroGrad();
             throw new CoherenceTrainingException(
                 $"Training stopped at step {step}: the loss or a gradient became {(double.IsFinite(total) ? norm : total)}. " +
                 $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
@@ -317,6 +326,8 @@ internal sealed class CoherenceTrainer : IDisposable
         _optimizer.Step();
         _updatingWeights = false;
         _optimizer.ZeroGrad();
+        if (label is not null)
+            LabelHead!.Step(_optimizer.LearningRate, readLosses ? label : null); // the head's own AdamW step (issue 10)
         return readLosses
             ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
             : new StepLosses(total, double.NaN, double.NaN, double.NaN);
@@ -331,6 +342,7 @@ internal sealed class CoherenceTrainer : IDisposable
     private CoherenceTrainingException StepFailed(int step, Exception failure, CheckpointStore? checkpoints)
     {
         _optimizer.ZeroGrad();
+        LabelHead?.ZeroGrad();
         string kept;
         if (!_updatingWeights)
         {

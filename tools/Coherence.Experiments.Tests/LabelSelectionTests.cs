@@ -26,6 +26,26 @@ public sealed class LabelSelectionTests
         Assert.AreEqual(3, LabelSelection.KeptCount(33, 0.1));
     }
 
+    /// <summary>sca-label's stage sees a label on exactly the classifier's labelled rows; every other row (and the corpus) has none.</summary>
+    [TestMethod]
+    public void TheLabelAwareStageSeesExactlyTheClassifiersLabelledRows()
+    {
+        var kept = LabelSelection.Choose(Rows, 0.1, seed: 3);
+        var stageRows = ExperimentRunner.StageRows(Rows, kept.ToHashSet(), ["extra text one", "extra text two"]);
+        Assert.HasCount(102, stageRows);
+        var withLabel = Enumerable.Range(0, stageRows.Count).Where(i => stageRows[i].Label.Length > 0).ToArray();
+        CollectionAssert.AreEqual(kept, withLabel);
+        foreach (int i in kept)
+        {
+            Assert.AreEqual(Rows[i].Label, stageRows[i].Label);
+            Assert.AreEqual(Rows[i].Text, stageRows[i].Text);
+        }
+        Assert.AreEqual("extra text two", stageRows[^1].Text);
+        var options = ExperimentRunner.OptionsFor(Variants.ScaLabel, new Microsoft.ML.Coherence.CoherenceEmbeddingOptions(), 2);
+        Assert.AreEqual(ExperimentRunner.StageLabelColumn, options.LabelColumnName);
+        Assert.IsNull(ExperimentRunner.OptionsFor(Variants.Sca, new Microsoft.ML.Coherence.CoherenceEmbeddingOptions(), 2).LabelColumnName);
+    }
+
     [TestMethod]
     public void SameSeedSameRowsOtherSeedOtherRows()
     {

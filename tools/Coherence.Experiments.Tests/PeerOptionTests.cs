@@ -15,7 +15,7 @@ public sealed class PeerOptionTests
         Assert.AreEqual(1.0, o.LabelFraction);
         Assert.AreEqual(100, o.FastTextDimension);
         Assert.AreEqual(2, o.FastTextThreads);
-        Assert.HasCount(13, Variants.All);
+        Assert.HasCount(15, Variants.All);
     }
 
     [TestMethod]
@@ -28,18 +28,20 @@ public sealed class PeerOptionTests
         o = Parse("--variants", "featurize-text+sca");
         CollectionAssert.AreEqual(new[] { "sca", "featurize-text+sca" }, o.Variants.ToArray());
         CollectionAssert.AreEqual(new[] { "featurize-text+sca" }, o.RequestedVariants.ToArray());
+        o = Parse("--variants", "featurize-text+sca-label");
+        CollectionAssert.AreEqual(new[] { "sca-label", "featurize-text+sca-label" }, o.Variants.ToArray());
         o = Parse("--variants", "time-matched-baseline");
         CollectionAssert.AreEqual(new[] { "baseline", "sca", "time-matched-baseline" }, o.Variants.ToArray());
         o = Parse("--variants", "all", "--skip-featurize-text");
         Assert.DoesNotContain("featurize-text", o.Variants);
-        Assert.HasCount(12, o.Variants);
+        Assert.HasCount(14, o.Variants);
     }
 
     [TestMethod]
     public void BadVariantsNameTheOptionAndTheValidNames()
     {
         Assert.AreEqual(
-            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-subwords, sca-untied.",
+            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-subwords, sca-untied.",
             Error("--variants", "sca,fasttext"));
         Assert.StartsWith("option --variants: 'sca,,baseline' has an empty variant name; valid: featurize-text, baseline,", Error("--variants", "sca,,baseline"));
         Assert.AreEqual("option --variants: nothing left to run (--skip-featurize-text removed the only variant).",

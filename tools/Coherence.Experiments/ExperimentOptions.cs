@@ -84,6 +84,7 @@ internal sealed class ExperimentOptions
             SampledSoftmaxNegatives = result.GetValue(Cli.SoftmaxNegatives),
             EvaluationInterval = result.GetValue(Cli.EvaluationInterval),
             HeldOutFraction = result.GetValue(Cli.HeldOut),
+            LabelWeight = result.GetValue(Cli.LabelWeight),
             SplitPunctuation = !result.GetValue(Cli.KeepPunctuation),
         };
         return new ExperimentOptions
@@ -137,7 +138,7 @@ internal sealed class ExperimentOptions
             "Word-similarity pairs: word1<TAB>word2<TAB>score (0/1 scores also give a ROC AUC, overall and by the rarer word's count: 5-19 / 20-99 / 100+).");
         public static readonly Option<int> Seeds = Int("--seeds", "Seeds 1..N; each seed runs every chosen variant on the same split.", 3, 1);
         public static readonly Option<string> Variants = Converted("--variants",
-            $"Comma-separated variants, or all: {string.Join(", ", Coherence.Experiments.Variants.All)}. featurize-text+sca also runs sca; " +
+            $"Comma-separated variants, or all: {string.Join(", ", Coherence.Experiments.Variants.All)}. featurize-text+sca also runs sca, featurize-text+sca-label sca-label; " +
             "time-matched-baseline also runs baseline and sca; the fasttext variants are skipped with a note when fasttext is not on PATH.",
             text => Wrap(() =>
             {
@@ -178,6 +179,7 @@ internal sealed class ExperimentOptions
         public static readonly Option<int> SoftmaxNegatives = Int("--softmax-negatives", "Sampled-softmax negatives (0: full softmax).", D.SampledSoftmaxNegatives, 0);
         public static readonly Option<int> EvaluationInterval = Int("--eval-interval", "Steps between held-out evaluations (0: only at the end).", D.EvaluationInterval, 0);
         public static readonly Option<float> HeldOut = NonNegative("--held-out", "Held-out fraction of the documents (for perplexity).", D.HeldOutFraction);
+        public static readonly Option<float> LabelWeight = NonNegative("--label-weight", "Label weight of sca-label (the stage's label-aware mode).", D.LabelWeight);
         public static readonly Option<bool> KeepPunctuation = Flag("--keep-punctuation",
             "Punctuation stays attached to words; fastText's input and the word counts follow.");
 
@@ -189,7 +191,7 @@ internal sealed class ExperimentOptions
         [
             Train, Test, Corpus, Pairs, Seeds, Variants, LabelFraction, FastTextDimension, FastTextThreads, Out, Title, SkipFeaturizeText,
             Dimension, Layers, Heads, Context, Steps, Epochs, Objective, Batch, LearningRate, CoherenceWeight, UniformityWeight, Temperature,
-            MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, KeepPunctuation,
+            MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, KeepPunctuation,
             K, Queries,
         ];
 

@@ -31,6 +31,9 @@ internal sealed class ExperimentRunner : IDisposable
     private const string NgramColumn = "Ngrams";
     private const string PeerColumn = "PeerVectors";
 
+    /// <summary>The label column the sca-label variant's stage reads: empty for rows that do not keep their label.</summary>
+    public const string StageLabelColumn = "Label";
+
     private readonly ExperimentOptions _options;
     private readonly List<LabeledRow> _train;
     private readonly List<LabeledRow> _test;
@@ -46,6 +49,8 @@ internal sealed class ExperimentRunner : IDisposable
     private int _seed;
     private List<LabeledRow> _labelled = [];
     private CoherenceEmbeddingTransformer? _scaStage;
+    private CoherenceEmbeddingTransformer? _scaLabelStage;
+    private HashSet<int> _labelledIndices = [];
     private CoherenceTrainingReport? _baselineReport;
     private string? _vecPath;
     private double _vecSeconds;
@@ -85,6 +90,9 @@ internal sealed class ExperimentRunner : IDisposable
         switch (variant)
         {
             case Variants.Sca:
+                break;
+            case Variants.ScaLabel:
+                o.LabelColumnName = StageLabelColumn;
                 break;
             case Variants.Baseline:
                 o = o.AsBaseline();
@@ -150,7 +158,9 @@ internal sealed class ExperimentRunner : IDisposable
     {
         EndSeed();
         _seed = seed;
-        _labelled = LabelSelection.Choose(_train, _options.LabelFraction, seed).Select(i => _train[i]).ToList();
+        var chosen = LabelSelection.Choose(_train, _options.LabelFraction, seed);
+        _labelledIndices = chosen.ToHashSet();
+        _labelled = chosen.Select(i => _train[i]).ToList();
     }
 
     /// <summary>Runs one variant on the current seed, records and returns its result.</summary>
@@ -159,7 +169,8 @@ internal sealed class ExperimentRunner : IDisposable
         var result = variant switch
         {
             Variants.FeaturizeText => RunFeaturizeText(),
-            Variants.FeaturizeTextPlusSca => RunFeaturizeTextPlusSca(),
+            Variants.FeaturizeTextPlusSca => RunFeaturizeTextPlus(Variants.FeaturizeTextPlusSca, _scaStage, Variants.Sca),
+            Variants.FeaturizeTextPlusScaLabel => RunFeaturizeTextPlus(Variants.FeaturizeTextPlusScaLabel, _scaLabelStage, Variants.ScaLabel),
             Variants.FastTextVectors => RunFastTextVectors(),
             Variants.FeaturizeTextPlusFastTextVectors => RunFeaturizeTextPlusFastTextVectors(),
             Variants.FastTextSupervised => RunFastTextSupervised(variant, []),
@@ -175,9 +186,7 @@ internal sealed class ExperimentRunner : IDisposable
     {
         var seed = _seed;
         var ml = new MLContext(seed);
-        var embeddingText = _train.Select(r => new TextRow { Text = r.Text })
-            .Concat((_corpus ?? []).Select(t => new TextRow { Text = t }))
-            .ToList();
+        var embeddingText = StageRows(_train, _labelledIndices, _corpus);
         var embeddingData = ml.Data.LoadFromEnumerable(embeddingText);
         var stageOptions = OptionsFor(variant, _options.Model, seed, variant == Variants.TimeMatchedBaseline ? CurrentTimeMatchedSteps() : null);
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(EmbeddingColumn, "Text", stageOptions);
@@ -201,6 +210,12 @@ internal sealed class ExperimentRunner : IDisposable
             result["peakMemoryMB"] = report.PeakMemoryMB;
             result["vocabularySize"] = report.VocabularySize;
             result["trainingTokens"] = report.TrainingTokens;
+            if (stageOptions.LabelColumnName is not null)
+            {
+                result["heldOutLabelAccuracy"] = report.FinalHeldOutLabelAccuracy;
+                result["labelledTrainingDocuments"] = report.LabelledTrainingDocuments;
+                result["labelledHeldOutDocuments"] = report.LabelledHeldOutDocuments;
+            }
 
             var matrix = new EmbeddingMatrix(stage.GetEmbeddingMatrix(), stage.Model.Dimension);
             var neighbors = stage.Model.Field.ToNeighbors();
@@ -244,6 +259,13 @@ internal sealed class ExperimentRunner : IDisposable
                 stage = null;
             }
 
+            if (variant == Variants.ScaLabel)
+            {
+                // Kept for featurize-text+sca-label of this seed.
+                _scaLabelStage = stage;
+                stage = null;
+            }
+
             return result;
         }
         finally
@@ -251,6 +273,16 @@ internal sealed class ExperimentRunner : IDisposable
             stage?.Dispose();
         }
     }
+
+    /// <summary>
+    /// The rows the stage trains on: every train text, then the extra corpus. Its label column (read by sca-label only):
+    /// the rows in <paramref name="labelled"/> (the classifier's labelled rows) keep their label; every other row, corpus text
+    /// included, has an empty one and feeds only the unsupervised terms.
+    /// </summary>
+    internal static List<TextRow> StageRows(IReadOnlyList<LabeledRow> train, IReadOnlySet<int> labelled, IEnumerable<string>? corpus) =>
+        train.Select((r, i) => new TextRow { Text = r.Text, Label = labelled.Contains(i) ? r.Label : "" })
+            .Concat((corpus ?? []).Select(t => new TextRow { Text = t }))
+            .ToList();
 
     private RunResult RunFeaturizeText()
     {
@@ -260,12 +292,13 @@ internal sealed class ExperimentRunner : IDisposable
         return result;
     }
 
-    private RunResult RunFeaturizeTextPlusSca()
+    /// <summary>FeaturizeText's vector concatenated with the vector of <paramref name="stageVariant"/>'s run of this seed.</summary>
+    private RunResult RunFeaturizeTextPlus(string variant, CoherenceEmbeddingTransformer? reused, string stageVariant)
     {
-        var stage = _scaStage ?? throw new InvalidOperationException($"{Variants.FeaturizeTextPlusSca} reuses the sca run of the same seed; run sca first.");
+        var stage = reused ?? throw new InvalidOperationException($"{variant} reuses the {stageVariant} run of the same seed; run {stageVariant} first.");
         var ml = new MLContext(_seed);
-        var result = new RunResult { Variant = Variants.FeaturizeTextPlusSca, Seed = _seed };
-        result["trainSeconds"] = stage.Report.TrainSeconds; // the sca run's, whose embeddings this reuses
+        var result = new RunResult { Variant = variant, Seed = _seed };
+        result["trainSeconds"] = stage.Report.TrainSeconds; // the stage run's, whose embeddings this reuses
         Classify(ml, stage.AsEstimator()
             .Append(ml.Transforms.Text.FeaturizeText(NgramColumn, "Text"))
             .Append(ml.Transforms.Concatenate("Features", NgramColumn, EmbeddingColumn)), result);
@@ -398,6 +431,8 @@ internal sealed class ExperimentRunner : IDisposable
         result["classifierSeconds"] = clock.Elapsed.TotalSeconds;
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(features.Transform(testData)));
         result["accuracy"] = metrics.MicroAccuracy;
+        // The stacking trap: accuracy on the labelled train rows themselves, which a featurizer that read their labels inflates.
+        result["trainAccuracy"] = ml.MulticlassClassification.Evaluate(model.Transform(trainFeatures)).MicroAccuracy;
         result["macroF1"] = MacroF1.Compute(metrics.ConfusionMatrix.Counts);
     }
 
@@ -423,6 +458,8 @@ internal sealed class ExperimentRunner : IDisposable
     {
         _scaStage?.Dispose();
         _scaStage = null;
+        _scaLabelStage?.Dispose();
+        _scaLabelStage = null;
         _baselineReport = null;
         if (_vecPath is not null)
         {
@@ -465,9 +502,10 @@ internal sealed class ExperimentRunner : IDisposable
         }
     }
 
-    private sealed class TextRow
+    internal sealed class TextRow
     {
         public string Text { get; set; } = "";
+        public string Label { get; set; } = "";
     }
 
     private sealed class LabeledText

@@ -16,6 +16,8 @@ internal static class ResultsWriter
     [
         new("accuracy", "accuracy", "F4"),
         new("macroF1", "macro-F1", "F4"),
+        new("trainAccuracy", "train accuracy (labelled train rows)", "F4"),
+        new("heldOutLabelAccuracy", "stage's held-out label accuracy", "F4"),
         new("trainSeconds", "training s (embeddings or fastText)", "F1"),
         new("featurizerSeconds", "featurizer fit s", "F1"),
         new("classifierSeconds", "classifier s", "F1"),

@@ -11,6 +11,8 @@ internal static class Variants
     public const string Baseline = "baseline";
     public const string Sca = "sca";
     public const string FeaturizeTextPlusSca = "featurize-text+sca";
+    public const string ScaLabel = "sca-label";
+    public const string FeaturizeTextPlusScaLabel = "featurize-text+sca-label";
     public const string FastTextVectors = "fasttext-vectors";
     public const string FeaturizeTextPlusFastTextVectors = "featurize-text+fasttext-vectors";
     public const string FastTextSupervised = "fasttext-supervised";
@@ -27,12 +29,12 @@ internal static class Variants
     /// <summary>Every variant, in the order of the report's tables.</summary>
     public static readonly string[] All =
     [
-        FeaturizeText, Baseline, Sca, FeaturizeTextPlusSca, FastTextVectors, FeaturizeTextPlusFastTextVectors,
+        FeaturizeText, Baseline, Sca, FeaturizeTextPlusSca, ScaLabel, FeaturizeTextPlusScaLabel, FastTextVectors, FeaturizeTextPlusFastTextVectors,
         FastTextSupervised, FastTextSupervisedTuned, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied,
     ];
 
     /// <summary>The variants that train the coherence stage (and so have perplexity, coherence and cost figures).</summary>
-    public static readonly string[] Embedding = [Baseline, Sca, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied];
+    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied];
 
     /// <summary>The variants that run the fastText command-line tool.</summary>
     public static readonly string[] FastText = [FastTextVectors, FeaturizeTextPlusFastTextVectors, FastTextSupervised, FastTextSupervisedTuned];
@@ -44,6 +46,8 @@ internal static class Variants
         [Baseline] = "the stage with both coherence weights 0",
         [Sca] = "the stage with the options as given (SCA)",
         [FeaturizeTextPlusSca] = "FeaturizeText's vector concatenated with the sca run's vector, one classifier",
+        [ScaLabel] = "sca with the stage's label-aware mode: LabelColumnName set, exactly the classifier's labelled rows keep a label (every other train text is unlabelled)",
+        [FeaturizeTextPlusScaLabel] = "FeaturizeText's vector concatenated with the sca-label run's vector, one classifier",
         [FastTextVectors] = "fastText skipgram vectors (its defaults) on the stage's training text, mean-pooled by ApplyWordEmbedding",
         [FeaturizeTextPlusFastTextVectors] = "FeaturizeText's vector concatenated with the pooled fastText vectors",
         [FastTextSupervised] = "fasttext supervised, its defaults, on the labelled train rows",
@@ -59,6 +63,7 @@ internal static class Variants
     private static readonly IReadOnlyDictionary<string, string[]> Needs = new Dictionary<string, string[]>
     {
         [FeaturizeTextPlusSca] = [Sca],
+        [FeaturizeTextPlusScaLabel] = [ScaLabel],
         [TimeMatchedBaseline] = [Baseline, Sca],
     };
 
