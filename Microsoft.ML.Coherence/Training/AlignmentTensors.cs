@@ -64,10 +64,13 @@ internal sealed class AlignmentTensors
         var neighbors = field.Neighbors.index_select(0, anchors);                  // [A, K]
         var probabilities = field.Probabilities.index_select(0, anchors);          // [A, K]
         var kept = probabilities.gt(zero);                                         // [A, K] bool
-        // A negative is masked for anchor i when it is i itself or one of i's kept neighbours: [A, K, M] -> [A, M].
-        var hits = neighbors.unsqueeze(2).eq(negatives.view(1, 1, -1)).logical_and(kept.unsqueeze(2)).any(1)
+        var padding = kept.logical_not();
+        // A negative is masked for anchor i when it is i itself or one of i's kept neighbours. Padding neighbours become
+        // id -1 (no token) first; the comparison is laid out [A, M, K] so that any() reduces the contiguous last axis.
+        var real = neighbors.FilledWhere(padding, -1);
+        var hits = real.unsqueeze(1).eq(negatives.view(1, -1, 1)).any(2)            // [A, M]
             .logical_or(anchors.unsqueeze(1).eq(negatives.unsqueeze(0)));
-        var masked = torch.cat([kept.logical_not(), hits], 1);                     // [A, K + M] bool
+        var masked = torch.cat([padding, hits], 1);                                   // [A, K + M] bool
         var mask = torch.zeros(masked.shape, dtype: ScalarType.Float32, device: anchors.device).FilledWhere(masked, AlignmentBatch.MaskedLogit);
         var entropy = field.NegativeEntropy.index_select(0, anchors).mean();
         var result = new AlignmentTensors(anchors.alias(), neighbors, probabilities, negatives.alias(), mask, entropy);

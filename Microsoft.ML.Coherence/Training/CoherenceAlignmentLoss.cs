@@ -12,7 +12,7 @@ namespace Microsoft.ML.Coherence.Training;
 /// <remarks>
 /// KL(P||Q) = sum P log P - sum P log Q; the first term is a constant precomputed per token
 /// (<see cref="DeviceField.NegativeEntropy"/>), and the masks need no gradient, so the differentiable part is
-/// one bmm, one matmul and a log-softmax. Shared negatives make the negative term one [A, d] x [d, M] matmul.
+/// a row-wise product, one matmul and a log-softmax. Shared negatives make the negative term one [A, d] x [d, M] matmul.
 /// </remarks>
 internal static class CoherenceAlignmentLoss
 {
@@ -43,7 +43,9 @@ internal static class CoherenceAlignmentLoss
         var dtype = unitRows.dtype;
         var anchors = unitRows.narrow(0, 0, a);                                                  // [A, d]
         var neighbors = unitRows.narrow(0, a, a * k).view(a, k, -1);                              // [A, K, d]
-        var logits = neighbors.bmm(anchors.unsqueeze(2)).squeeze(2);                              // [A, K] cosines
+        // Row-wise dot products as a product and a sum over d: on the CPU about 5x cheaper, forward and backward, than a
+        // bmm of A tiny [K, d] x [d, 1] products.
+        var logits = (neighbors * anchors.unsqueeze(1)).sum(2);                                   // [A, K] cosines
         if (m > 0)
             logits = torch.cat([logits, anchors.matmul(unitRows.narrow(0, a + a * k, m).t())], 1); // [A, K + M]
         var logQ = nn.functional.log_softmax(logits.DividedBy(temperature).Plus(batch.Mask.to(dtype)), 1).narrow(1, 0, k); // [A, K]
