@@ -177,6 +177,26 @@ public sealed class RowSparseTrainingTests
     }
 
     [TestMethod]
+    [DataRow(0, DisplayName = "static")]
+    [DataRow(2, DisplayName = "2 layers")]
+    public void HostAndDeviceIndexingTrainTheSameModel(int layers)
+    {
+        // The CPU builds the step's distinct rows and alignment mask in arrays; CUDA gathers them with tensor ops. Row order
+        // in the [U, d] table differs (first read vs sorted), which only reorders the clip norm's sum.
+        var corpus = PlantedCorpus.Generate(groups: 4, wordsPerGroup: 8, sentences: 120, sentenceLength: 10, inGroupShare: 0.9, seed: 3);
+        var options = PlantedCorpus.TinyOptions(steps: 12);
+        options.Layers = layers;
+        options.Heads = 2;
+        bool? hostIndexing = null;
+        var host = CoherenceEmbeddingEngineTests.Train(corpus, options, configure: t => hostIndexing = t.HostIndexing).GetEmbeddingMatrix();
+        var device = CoherenceEmbeddingEngineTests.Train(corpus, options, configure: t => t.HostIndexing = false).GetEmbeddingMatrix();
+        Assert.IsTrue(hostIndexing, "the CPU uses host indexing by default");
+        Assert.AreEqual(host.Length, device.Length);
+        for (int i = 0; i < host.Length; i++)
+            Assert.AreEqual(host[i], device[i], 1e-5f, $"embedding entry {i}");
+    }
+
+    [TestMethod]
     public void FullSoftmaxTrainsDensely()
     {
         var options = PlantedCorpus.TinyOptions(steps: 1);

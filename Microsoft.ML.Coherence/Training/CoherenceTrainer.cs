@@ -19,7 +19,8 @@ namespace Microsoft.ML.Coherence.Training;
 /// <para>The field on the device: neighbour ids, probabilities and Σ P log P per token (<see cref="DeviceField"/>)
 /// and log(M·q) per id are uploaded once; a step uploads one id tensor (its seeded draws, made on the host exactly
 /// as before), gathers the anchors' rows and the mask on the device and finds the distinct ids there
-/// (<c>torch.unique</c>).</para>
+/// (<c>torch.unique</c>). On the CPU the same indexing runs in plain arrays (<see cref="HostIndexing"/>), which is
+/// cheaper there.</para>
 /// <para>Host syncs: one per step, logged or not: the loss and gradient norm (and on logged steps the loss terms)
 /// read back as one tensor for the finite check, before the update. The check is not deferred: on CUDA
 /// <c>torch.unique</c> already waits for the device each step (its output size depends on the data), so deferring
@@ -67,6 +68,7 @@ internal sealed class CoherenceTrainer : IDisposable
         Model.to(device);
         _rowSparse = !denseEmbeddingUpdate && options.SampledSoftmaxNegatives > 0;
         _optimizer = new TrainingOptimizer(Model, options.LearningRate, options.WeightDecay, _rowSparse);
+        HostIndexing = device.type == DeviceType.CPU;
     }
 
     public CoherenceLanguageModel Model { get; }
@@ -206,13 +208,24 @@ internal sealed class CoherenceTrainer : IDisposable
     {
         var draws = DrawStep(step, train, time, batch, lmSampler, negativeSampler, field, weight);
         var ids = StepIds.Upload(draws, batch, time, _device);
-        var alignment = draws.AlignmentNegatives is not null
-            ? AlignmentTensors.Gather(FieldOnDevice(field), ids.Anchors, ids.Negatives)
-            : null;
-        // Every embedding row this step touches, in one id list: inputs, targets, LM negatives, then the anchors,
-        // their neighbours and the alignment negatives (contiguous, so one normalise serves the coherence terms).
-        var rowIds = torch.cat([ids.Inputs, ids.Targets, ids.Sampled, alignment?.RowIds() ?? ids.Anchors]);
-        var rows = GatherDistinctRows(rowIds);
+        AlignmentTensors? alignment;
+        DistinctRows rows;
+        if (HostIndexing)
+        {
+            var host = draws.AlignmentNegatives is not null ? AlignmentBatch.Create(draws.Anchors, field, draws.AlignmentNegatives) : null;
+            alignment = host is null ? null : AlignmentTensors.From(host, _device);
+            rows = GatherDistinctRows(HostDistinct(draws, host, batch, time));
+        }
+        else
+        {
+            alignment = draws.AlignmentNegatives is not null
+                ? AlignmentTensors.Gather(FieldOnDevice(field), ids.Anchors, ids.Negatives)
+                : null;
+            // Every embedding row this step touches, in one id list: inputs, targets, LM negatives, then the anchors,
+            // their neighbours and the alignment negatives (contiguous, so one normalise serves the coherence terms).
+            var rowIds = torch.cat([ids.Inputs, ids.Targets, ids.Sampled, alignment?.RowIds() ?? ids.Anchors]);
+            rows = GatherDistinctRows(DeviceDistinct(rowIds));
+        }
 
         var (loss, task, alignmentLoss, uniformity) = Losses(ids, rows, alignment, lmSampler, batch, time, weight);
         if (InjectNonFiniteLoss?.Invoke(step) == true)
@@ -269,23 +282,81 @@ internal sealed class CoherenceTrainer : IDisposable
     /// made a leaf, so backward yields its [U, d] gradient and never a dense [V, d] one; the optimiser writes the
     /// U rows back. Dense mode: an index_select of the parameter, whose backward fills the [V, d] gradient.
     /// </summary>
-    /// <param name="rowIds">[N] int64 ids of every row the step reads, on the device.</param>
-    private DistinctRows GatherDistinctRows(Tensor rowIds)
+    /// <param name="distinct">The distinct ids [U] and, for each row the step reads, its slot [N].</param>
+    private DistinctRows GatherDistinctRows((Tensor Ids, Tensor Slots) distinct)
     {
-        // The number of distinct ids is data-dependent: on CUDA, unique waits for the device (see the class remarks).
-        var (distinct, slots, _) = rowIds.unique(sorted: true, return_inverse: true);
         Tensor table;
         if (_rowSparse)
         {
             using (torch.no_grad())
-                table = Model.Embedding.index_select(0, distinct);                    // [U, d]
+                table = Model.Embedding.index_select(0, distinct.Ids);                // [U, d]
             table.requires_grad_(true);
         }
         else
         {
-            table = Model.Embedding.index_select(0, distinct);                        // [U, d]
+            table = Model.Embedding.index_select(0, distinct.Ids);                    // [U, d]
         }
-        return new DistinctRows(distinct, table, slots!);
+        return new DistinctRows(distinct.Ids, table, distinct.Slots);
+    }
+
+    /// <summary>Distinct ids on the device: sorted, with each read's slot. The number of distinct ids is data-dependent,
+    /// so on CUDA this waits for the device (see the class remarks).</summary>
+    private static (Tensor Ids, Tensor Slots) DeviceDistinct(Tensor rowIds)
+    {
+        var (distinct, slots, _) = rowIds.unique(sorted: true, return_inverse: true);
+        return (distinct, slots!);
+    }
+
+    /// <summary>
+    /// True on the CPU, where the "device" is the host: the step's row ids, alignment rows and mask are then built in
+    /// plain arrays (one pass, a slot table of size V reused across steps), which measured 0.6-1.3 ms a static SCA step
+    /// cheaper than the same work as tensor ops (benchmarks/README.md); on CUDA they are gathered on the device.
+    /// Settable as a test seam; both give the same model up to the clip norm's summation order (test).
+    /// </summary>
+    internal bool HostIndexing { get; set; }
+
+    private int[]? _slotOf;
+
+    /// <summary>Host form of <see cref="DeviceDistinct"/>: distinct ids in first-read order, and each read's slot,
+    /// in the row order of the device path (inputs, targets, LM negatives, anchors, neighbours, negatives).</summary>
+    private (Tensor Ids, Tensor Slots) HostDistinct(StepDraws draws, AlignmentBatch? alignment, int batch, int time)
+    {
+        var slotOf = _slotOf ??= new int[Model.VocabularySize];
+        var distinct = new List<long>(1 << 12);
+        int positions = batch * time;
+        var coherence = alignment?.RowCount ?? draws.Anchors.Length;
+        var slots = new long[2 * positions + draws.Sampled.Length + coherence];
+        int at = 0;
+        void Add(long id)
+        {
+            int slot = slotOf[id] - 1;
+            if (slot < 0)
+            {
+                slot = distinct.Count;
+                distinct.Add(id);
+                slotOf[id] = slot + 1;
+            }
+            slots[at++] = slot;
+        }
+        for (int n = 0; n < positions; n++)
+            Add(draws.Windows[n / time * (time + 1) + n % time]);
+        for (int n = 0; n < positions; n++)
+            Add(draws.Windows[n / time * (time + 1) + n % time + 1]);
+        foreach (long id in draws.Sampled)
+            Add(id);
+        if (alignment is not null)
+        {
+            foreach (long id in alignment.RowIds)
+                Add(id);
+        }
+        else
+        {
+            foreach (long id in draws.Anchors)
+                Add(id);
+        }
+        foreach (long id in distinct)
+            slotOf[id] = 0; // leave the table clear for the next step
+        return (torch.tensor(distinct.ToArray(), device: _device), torch.tensor(slots, device: _device));
     }
 
     /// <summary>L_task + weight·L_align + UniformityWeight·L_unif from the distinct rows (Section 3 of the method).</summary>
