@@ -51,14 +51,19 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
-    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedRun()
+    [DataRow(32, DisplayName = "row-sparse embedding update (sampled softmax)")]
+    [DataRow(0, DisplayName = "dense embedding update (full softmax)")]
+    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedRun(int sampledSoftmaxNegatives)
     {
         string directory = Path.Combine(Path.GetTempPath(), "coherence-resume-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var uninterrupted = Train(PlantedCorpus.TinyOptions(steps: 20)).GetEmbeddingMatrix();
+            var first = PlantedCorpus.TinyOptions(steps: 20);
+            first.SampledSoftmaxNegatives = sampledSoftmaxNegatives;
+            var uninterrupted = Train(first).GetEmbeddingMatrix();
 
             var options = PlantedCorpus.TinyOptions(steps: 20);
+            options.SampledSoftmaxNegatives = sampledSoftmaxNegatives;
             options.CheckpointDirectory = directory;
             options.CheckpointInterval = 5;
             using var cancel = new CancellationTokenSource();
@@ -136,11 +141,18 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
-    public void LiveTensorCountStaysFlatAcrossSteps()
+    [DataRow(0, 32, DisplayName = "static, row-sparse")]
+    [DataRow(2, 32, DisplayName = "2 layers, row-sparse")]
+    [DataRow(0, 0, DisplayName = "static, dense (full softmax)")]
+    public void LiveTensorCountStaysFlatAcrossSteps(int layers, int sampledSoftmaxNegatives)
     {
         var counts = new List<long>();
         var probe = new SynchronousProgress(p => { if (p.Step > 2 && p.Step < p.TotalSteps) counts.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount); });
-        Train(PlantedCorpus.TinyOptions(steps: 30), probe);
+        var options = PlantedCorpus.TinyOptions(steps: 30);
+        options.Layers = layers;
+        options.Heads = 2;
+        options.SampledSoftmaxNegatives = sampledSoftmaxNegatives;
+        Train(options, probe);
         Assert.IsTrue(counts.Count >= 20);
         Assert.AreEqual(counts[0], counts[^1], $"live tensors went from {counts[0]} to {counts[^1]}");
     }

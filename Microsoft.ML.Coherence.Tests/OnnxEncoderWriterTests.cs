@@ -40,6 +40,33 @@ public sealed class OnnxEncoderWriterTests
     }
 
     [TestMethod]
+    [DataRow(CoherencePooling.Mean)]
+    [DataRow(CoherencePooling.MeanMax)]
+    public void UnpaddedTransformerGraphEqualsTheReferenceAroundTheContextLength(CoherencePooling pooling)
+    {
+        // L = 64: one position, one short of a chunk, exactly one chunk, one past it (a whole chunk plus a last chunk of
+        // one), and a long row; unknown ids sprinkled in.
+        var weights = TestEncoders.RandomWeights(2, seed: 9, contextLength: 64);
+        var model = OnnxEncoderWriter.WriteBytes(weights, pooling);
+        var random = new Random(4);
+        foreach (int length in new[] { 1, 63, 64, 65, 200 })
+        {
+            int[] ids = Enumerable.Range(0, length).Select(_ => random.Next(10) == 0 ? 0 : random.Next(1, TestEncoders.VocabularySize)).ToArray();
+            ids[0] = 5;
+            var expected = ReferenceEncoder.Encode(weights, pooling, ids);
+            var actual = RunGraph(model, ids, out _);
+            TestEncoders.AssertClose(expected, actual, 1e-5f, $"{length} tokens");
+        }
+    }
+
+    [TestMethod]
+    public void TransformerGraphHasNoPadding()
+    {
+        var model = OnnxEncoderWriter.CreateModel(TestEncoders.RandomWeights(2), CoherencePooling.Mean);
+        Assert.IsFalse(model.Graph.Node.Any(n => n.OpType == "Pad"), "the graph must not pad rows to whole chunks");
+    }
+
+    [TestMethod]
     [DataRow(0, CoherencePooling.MeanMax)]
     [DataRow(2, CoherencePooling.MeanMax)]
     public void EmptyAndAllUnknownRowsGiveZeros(int layers, CoherencePooling pooling)

@@ -13,7 +13,8 @@ internal static class TestEncoders
     /// <summary>Words 1..V-1 are "w1".."w49"; these words are never in the vocabulary.</summary>
     public static readonly string[] UnknownWords = ["zzz", "qqq", "unknownword"];
 
-    public static CoherenceEncoderWeights RandomWeights(int layers, int seed = 7, int vocabularySize = VocabularySize, int dimension = Dimension)
+    public static CoherenceEncoderWeights RandomWeights(int layers, int seed = 7, int vocabularySize = VocabularySize, int dimension = Dimension,
+        int contextLength = ContextLength)
     {
         var random = new Random(seed);
         float[] Uniform(int count, float scale) => Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1) * scale).ToArray();
@@ -28,7 +29,7 @@ internal static class TestEncoders
                 VocabularySize = vocabularySize,
                 Dimension = d,
                 Heads = Heads,
-                ContextLength = ContextLength,
+                ContextLength = contextLength,
                 Embeddings = embeddings,
             };
         }
@@ -58,9 +59,9 @@ internal static class TestEncoders
             VocabularySize = vocabularySize,
             Dimension = d,
             Heads = Heads,
-            ContextLength = ContextLength,
+            ContextLength = contextLength,
             Embeddings = embeddings,
-            Positions = Uniform(ContextLength * d, 0.5f),
+            Positions = Uniform(contextLength * d, 0.5f),
             Blocks = blocks,
             FinalNormWeight = AroundOne(d),
             FinalNormBias = Uniform(d, 0.1f),

@@ -151,7 +151,8 @@ public sealed class CoherenceEmbeddingOptions
     public int BatchSize { get; set; } = Defaults.BatchSize;
     /// <summary>Peak learning rate.</summary>
     public float LearningRate { get; set; } = Defaults.LearningRate;
-    /// <summary>AdamW decoupled weight decay.</summary>
+    /// <summary>AdamW decoupled weight decay. With the sampled softmax the embedding table is updated row-wise, so its
+    /// rows decay only at the steps that touch them.</summary>
     public float WeightDecay { get; set; } = Defaults.WeightDecay;
     /// <summary>Share of the steps spent in linear learning-rate warm-up before cosine decay to 10%.</summary>
     public float LearningRateWarmupFraction { get; set; } = Defaults.LearningRateWarmupFraction;

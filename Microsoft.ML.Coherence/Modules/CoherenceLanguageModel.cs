@@ -96,7 +96,16 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     /// <summary>The separate output table, or null when the output is tied to the embedding.</summary>
     public Parameter? Output => output;
 
-    /// <summary>Every token's vector (see <see cref="Rows"/>), [V, d]: E itself without subwords.</summary>
+    /// <summary>The vectors of the ids in <paramref name="ids"/> (int64 [U]); see <see cref="Rows(long[])"/>.</summary>
+    public Tensor Rows(Tensor ids)
+    {
+        if (_subwordRows is null)
+            return embedding.index_select(0, ids);
+        using var cpu = ids.cpu();
+        return Rows(cpu.data<long>().ToArray());
+    }
+
+    /// <summary>Every token's vector (see <see cref="Rows(long[])"/>), [V, d]: E itself without subwords.</summary>
     public Tensor Table()
     {
         if (_subwordRows is null)

@@ -49,4 +49,13 @@ internal sealed class UnigramSampler
 
     /// <summary>log(M·q(id)), floored so that a never-sampled id stays finite.</summary>
     public float LogExpectedCount(long id, int draws) => (float)Math.Log(Math.Max(draws * _probability[id], 1e-12));
+
+    /// <summary><see cref="LogExpectedCount"/> of every id, [V]: computed once per run and kept on the training device.</summary>
+    public float[] LogExpectedCounts(int draws)
+    {
+        var result = new float[_probability.Length];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = LogExpectedCount(i, draws);
+        return result;
+    }
 }

@@ -3,10 +3,10 @@ using Microsoft.ML.Coherence.Statistics;
 namespace Microsoft.ML.Coherence.Training;
 
 /// <summary>
-/// One step's alignment work, prepared on the CPU in plain arrays: the anchors, their K statistical
+/// One step's alignment work built on the host in plain arrays: the anchors, their K statistical
 /// neighbours and target probabilities (padding id 0, P = 0), the shared negatives, the additive
-/// logit mask and the constant sum P log P. Everything that does not depend on the weights is done
-/// here, so the differentiable part is a handful of tensor ops.
+/// logit mask and the constant sum P log P. Training gathers the same on the device
+/// (<see cref="AlignmentTensors.Gather"/>); this form is the readable reference it is tested against.
 /// </summary>
 internal sealed class AlignmentBatch
 {

@@ -18,7 +18,8 @@ namespace Microsoft.ML.Coherence.Training;
 /// </remarks>
 internal sealed class CheckpointStore
 {
-    private const string Magic = "COHERENCE-CHECKPOINT-3";
+    // 4: the optimiser state holds the row-sparse embedding optimiser's moments and per-row step counts.
+    private const string Magic = "COHERENCE-CHECKPOINT-4";
     private const int Keep = 2;
     private const int HashLength = 32;
     private readonly string _directory;
@@ -61,7 +62,7 @@ internal sealed class CheckpointStore
         }
     }
 
-    public void Save(int step, CoherenceLanguageModel model, SafeAdamW optimizer)
+    public void Save(int step, CoherenceLanguageModel model, TrainingOptimizer optimizer)
     {
         AtomicFile.Write(Path.Combine(_directory, FileName(step)), stream =>
         {
@@ -94,7 +95,7 @@ internal sealed class CheckpointStore
     /// false when there is none. Files that fail their checks are skipped, newest first.
     /// </summary>
     /// <exception cref="InvalidOperationException">The newest intact checkpoint was written by a run with another fingerprint.</exception>
-    public bool TryLoadLatest(CoherenceLanguageModel model, SafeAdamW optimizer, out int step)
+    public bool TryLoadLatest(CoherenceLanguageModel model, TrainingOptimizer optimizer, out int step)
     {
         step = 0;
         foreach (var (fileStep, path) in List().Reverse())
@@ -147,7 +148,7 @@ internal sealed class CheckpointStore
             if (magic != Magic)
             {
                 problem = magic.StartsWith("COHERENCE-CHECKPOINT-", StringComparison.Ordinal)
-                    ? $"it has the older format '{magic}', without a checksum"
+                    ? $"it has the older format '{magic}' (this version reads '{Magic}'); start over or resume with the version that wrote it"
                     : "it is not a coherence checkpoint";
                 stream.Dispose();
                 return null;

@@ -10,9 +10,9 @@ namespace Microsoft.ML.Coherence.Training;
 /// negatives shared by all anchors (drawn from the smoothed unigram distribution).
 /// </summary>
 /// <remarks>
-/// KL(P||Q) = sum P log P - sum P log Q; the first term is a constant computed on the CPU
-/// (<see cref="AlignmentBatch.MeanNegativeEntropy"/>), and so are the masks, so the differentiable part is
-/// one bmm, one matmul and a log-softmax. Shared negatives make the negative term one [A, d] x [d, M] matmul.
+/// KL(P||Q) = sum P log P - sum P log Q; the first term is a constant precomputed per token
+/// (<see cref="DeviceField.NegativeEntropy"/>), and the masks need no gradient, so the differentiable part is
+/// a row-wise product, one matmul and a log-softmax. Shared negatives make the negative term one [A, d] x [d, M] matmul.
 /// </remarks>
 internal static class CoherenceAlignmentLoss
 {
@@ -28,28 +28,28 @@ internal static class CoherenceAlignmentLoss
         using var scope = NewDisposeScope();
         var batch = new AlignmentBatch(anchors.cpu().data<long>().ToArray(), neighbors.cpu().data<long>().ToArray(),
             probabilities.cpu().to(ScalarType.Float32).data<float>().ToArray(), negatives.cpu().data<long>().ToArray(), (int)neighbors.shape[1]);
-        var rows = embedding.index_select(0, torch.tensor(batch.RowIds.ToArray(), device: embedding.device));
-        var unit = nn.functional.normalize(rows, p: 2, dim: 1);
-        return Compute(unit, batch, temperature).MoveToOuterDisposeScope();
+        var tensors = AlignmentTensors.From(batch, embedding.device);
+        var unit = nn.functional.normalize(embedding.index_select(0, tensors.RowIds()), p: 2, dim: 1);
+        return Compute(unit, tensors, temperature).MoveToOuterDisposeScope();
     }
 
-    /// <param name="unitRows">[A + A·K + M, d] L2-normalised rows in <see cref="AlignmentBatch.RowIds"/> order.</param>
-    /// <param name="batch">The step's anchors, neighbours, probabilities and negatives.</param>
+    /// <param name="unitRows">[A + A·K + M, d] L2-normalised rows in <see cref="AlignmentTensors.RowIds"/> order.</param>
+    /// <param name="batch">The step's anchors, neighbours, probabilities, negatives, mask and constant.</param>
     /// <param name="temperature">tau &gt; 0.</param>
-    public static Tensor Compute(Tensor unitRows, AlignmentBatch batch, double temperature)
+    public static Tensor Compute(Tensor unitRows, AlignmentTensors batch, double temperature)
     {
         using var scope = NewDisposeScope();
-        int a = batch.Anchors.Length, k = batch.K, m = batch.Negatives.Length;
-        var device = unitRows.device;
+        int a = batch.AnchorCount, k = batch.K, m = batch.NegativeCount;
+        var dtype = unitRows.dtype;
         var anchors = unitRows.narrow(0, 0, a);                                                  // [A, d]
         var neighbors = unitRows.narrow(0, a, a * k).view(a, k, -1);                              // [A, K, d]
-        var logits = neighbors.bmm(anchors.unsqueeze(2)).squeeze(2);                              // [A, K] cosines
+        // Row-wise dot products as a product and a sum over d: on the CPU about 5x cheaper, forward and backward, than a
+        // bmm of A tiny [K, d] x [d, 1] products.
+        var logits = (neighbors * anchors.unsqueeze(1)).sum(2);                                   // [A, K] cosines
         if (m > 0)
             logits = torch.cat([logits, anchors.matmul(unitRows.narrow(0, a + a * k, m).t())], 1); // [A, K + M]
-        var mask = torch.tensor(batch.LogitMask(), [a, k + m], dtype: unitRows.dtype, device: device);
-        var logQ = nn.functional.log_softmax(logits.DividedBy(temperature).Plus(mask), 1).narrow(1, 0, k);     // [A, K]
-        var p = torch.tensor(batch.Probabilities, [a, k], dtype: unitRows.dtype, device: device);
-        var loss = (p * logQ).sum().DividedBy(-a).Plus(batch.MeanNegativeEntropy());
+        var logQ = nn.functional.log_softmax(logits.DividedBy(temperature).Plus(batch.Mask.to(dtype)), 1).narrow(1, 0, k); // [A, K]
+        var loss = (batch.Probabilities.to(dtype) * logQ).sum().DividedBy(-a).Plus(batch.MeanNegativeEntropy.to(dtype));
         return loss.MoveToOuterDisposeScope();
     }
 }

@@ -12,6 +12,22 @@ namespace Microsoft.ML.Coherence.Training;
 /// zero_grad, log. One dispose scope per step. All randomness comes from (seed, step), so a run
 /// resumed from a checkpoint draws exactly what the uninterrupted run drew.
 /// </summary>
+/// <remarks>
+/// <para>Row-sparse training: a step touches a few thousand of the table's V rows (inputs, targets, LM negatives,
+/// anchors, neighbours, alignment negatives). They are gathered once as a leaf table [U, d]; backward gives its
+/// [U, d] gradient, clipping runs over it and the dense (Transformer) gradients, and <see cref="RowSparseAdamW"/>
+/// updates those rows only. The full softmax reads every row, so it trains densely.</para>
+/// <para>The field on the device: neighbour ids, probabilities and Σ P log P per token (<see cref="DeviceField"/>)
+/// and log(M·q) per id are uploaded once; a step uploads one id tensor (its seeded draws, made on the host exactly
+/// as before), gathers the anchors' rows and the mask on the device and finds the distinct ids there
+/// (<c>torch.unique</c>). On the CPU the same indexing runs in plain arrays (<see cref="HostIndexing"/>), which is
+/// cheaper there.</para>
+/// <para>Host syncs: one per step, logged or not: the loss and gradient norm (and on logged steps the loss terms)
+/// read back as one tensor for the finite check, before the update. The check is not deferred: on CUDA
+/// <c>torch.unique</c> already waits for the device each step (its output size depends on the data), so deferring
+/// the read would save little, while checking before the update keeps "the weights of the last good step" without
+/// guarding every write. On the CPU the read is a copy.</para>
+/// </remarks>
 internal sealed class CoherenceTrainer : IDisposable
 {
     private const int HeldOutMaxTokens = 50_000;
@@ -22,11 +38,27 @@ internal sealed class CoherenceTrainer : IDisposable
     private readonly int _seed;
     private readonly Action<string>? _log;
     private readonly IProgress<CoherenceTrainingProgress>? _progress;
-    private readonly SafeAdamW _optimizer;
+    private readonly TrainingOptimizer _optimizer;
+    private readonly bool _rowSparse;
 
-    // vocabularyTokens: the token of each id; needed (and only read) when SubwordBuckets is above 0.
+    // Run constants on the device, built on first use (RunStep callers pass the field and sampler each step).
+    private DeviceField? _deviceField;
+    private StatisticalField? _deviceFieldSource;
+    private Tensor? _logExpectedCounts;
+    private UnigramSampler? _logExpectedSource;
+
+    /// <param name="options">Resolved options.</param>
+    /// <param name="vocabularySize">V.</param>
+    /// <param name="device">The training device.</param>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="log">Receives log lines.</param>
+    /// <param name="progress">Receives progress reports.</param>
+    /// <param name="denseEmbeddingUpdate">Test seam: update the embedding table densely (a [V, d] gradient, clip and AdamW over
+    /// the whole table) instead of row-wise. The full softmax (<c>SampledSoftmaxNegatives = 0</c>) is always dense.</param>
+    /// <param name="vocabularyTokens">The token of each id; needed (and only read) when <see cref="CoherenceEmbeddingOptions.SubwordBuckets"/> is above 0.</param>
     public CoherenceTrainer(CoherenceEmbeddingOptions options, int vocabularySize, Device device, int seed,
-        Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null, IReadOnlyList<string>? vocabularyTokens = null)
+        Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null, bool denseEmbeddingUpdate = false,
+        IReadOnlyList<string>? vocabularyTokens = null)
     {
         _options = options;
         _device = device;
@@ -44,7 +76,11 @@ internal sealed class CoherenceTrainer : IDisposable
         Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
             options.ContextLength, options.StaticContextSize, subwordRows, options.TieOutputEmbedding);
         Model.to(device);
-        _optimizer = new SafeAdamW(Model.parameters(), options.LearningRate, options.WeightDecay);
+        // Subwords, an untied output table and the label head (which reads E outside the step's rows) train densely.
+        _rowSparse = !denseEmbeddingUpdate && options.SampledSoftmaxNegatives > 0 && options.SubwordBuckets == 0 && options.TieOutputEmbedding
+            && options.LabelColumnName is null;
+        _optimizer = new TrainingOptimizer(Model, options.LearningRate, options.WeightDecay, _rowSparse);
+        HostIndexing = device.type == DeviceType.CPU;
     }
 
     public CoherenceLanguageModel Model { get; }
@@ -171,25 +207,6 @@ internal sealed class CoherenceTrainer : IDisposable
         return (lr, weight);
     }
 
-    /// <summary>The distinct ids in first-seen order, and for each input position the slot of its id.</summary>
-    private static (long[] Distinct, long[] Slots) Distinct(long[] ids)
-    {
-        var slotOf = new Dictionary<long, long>(Math.Min(ids.Length, 1 << 14));
-        var distinct = new List<long>();
-        var slots = new long[ids.Length];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            if (!slotOf.TryGetValue(ids[i], out long slot))
-            {
-                slot = distinct.Count;
-                slotOf[ids[i]] = slot;
-                distinct.Add(ids[i]);
-            }
-            slots[i] = slot;
-        }
-        return (distinct.ToArray(), slots);
-    }
-
     /// <summary>
     /// For benchmarks: one optimiser step exactly as the loop runs it (schedule, coherence ramp, one dispose
     /// scope), without logging, evaluation or checkpoints, so two variants can be timed step by step in turn.
@@ -205,132 +222,324 @@ internal sealed class CoherenceTrainer : IDisposable
     private StepLosses TrainStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
         UnigramSampler? negativeSampler, StatisticalField field, double weight, bool readLosses)
     {
-        // Separate streams for batches and for coherence sampling: baseline and SCA see the same batches.
-        var batchRandom = SplitMix.ForStep(_seed, step);
-        var sampleRandom = SplitMix.ForStep(_seed ^ 0x5CA, step);
-        var tokens = train.Tokens;
-        var ids = new long[batch * (time + 1)];
-        for (int b = 0; b < batch; b++)
+        var draws = DrawStep(step, train, time, batch, lmSampler, negativeSampler, field, weight);
+        var ids = StepIds.Upload(draws, batch, time, _device);
+        AlignmentTensors? alignment;
+        DistinctRows rows;
+        if (HostIndexing)
         {
-            long start = batchRandom.NextInt64(0, train.TokenCount - time);
-            for (int t = 0; t <= time; t++)
-                ids[b * (time + 1) + t] = tokens[(int)(start + t)];
-        }
-        int positions = batch * time;
-        int lmNegatives = _options.SampledSoftmaxNegatives;
-        long[] sampled = lmNegatives > 0 ? lmSampler.Sample(sampleRandom, lmNegatives) : [];
-        long[] anchors = [];
-        AlignmentBatch? alignmentBatch = null;
-        if (negativeSampler is not null)
-        {
-            anchors = AnchorSampler.Draw(ids, field, _options.AnchorsPerStep, sampleRandom);
-            if (anchors.Length < 2)
-                anchors = [];
-            else if (weight > 0)
-                alignmentBatch = AlignmentBatch.Create(anchors, field, negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives));
-        }
-
-        // One gather for every embedding row this step touches: inputs, targets, LM negatives, then the
-        // anchors, their neighbours and the alignment negatives (contiguous, so one normalise serves the
-        // coherence terms). Each index_select's backward fills a dense [V, d] gradient: one gather, not seven.
-        int coherenceRows = alignmentBatch?.RowCount ?? anchors.Length;
-        int lmRows = 2 * positions + sampled.Length;
-        var rowIds = new long[lmRows + coherenceRows];
-        for (int n = 0; n < positions; n++)
-        {
-            int b = n / time, t = n % time;
-            rowIds[n] = ids[b * (time + 1) + t];
-            rowIds[positions + n] = ids[b * (time + 1) + t + 1];
-        }
-        sampled.CopyTo(rowIds, 2 * positions);
-        if (alignmentBatch is not null)
-            alignmentBatch.RowIds.ToArray().CopyTo(rowIds, lmRows);
-        else
-            anchors.CopyTo(rowIds, lmRows);
-        var allIds = torch.tensor(rowIds).to(_device);
-        // Rows repeat a lot (frequent words; neighbours shared by many anchors): gather each distinct row
-        // once into a small table [U, d] and expand from it. The expansion's backward accumulates into the
-        // small table, and only U rows reach the dense [V, d] gradient.
-        var (distinct, slots) = Distinct(rowIds);
-        var table = Model.Rows(distinct);                                               // [U, d]
-        var slotTensor = torch.tensor(slots).to(_device);
-        var rows = table.index_select(0, slotTensor.narrow(0, 0, lmRows));               // [LM rows, d]
-
-        var inputs = rows.narrow(0, 0, positions).view(batch, time, Model.Dimension);
-        // CenterWord needs the whole window of T + 1 vectors: the inputs' first position followed by the targets.
-        var hidden = (_options.Objective == CoherenceObjective.NextToken
-            ? Model.Encode(inputs)
-            : Model.Hidden(torch.cat([inputs.narrow(1, 0, 1), rows.narrow(0, positions, positions).view(batch, time, Model.Dimension)], 1), _options.Objective))
-            .reshape(-1, Model.Dimension); // [B*T, d]
-        var targets = allIds.narrow(0, positions, positions);
-        Tensor task;
-        if (lmNegatives > 0)
-        {
-            var targetCorrection = new float[positions];
-            for (int n = 0; n < positions; n++)
-                targetCorrection[n] = lmSampler.LogExpectedCount(rowIds[positions + n], lmNegatives);
-            var negativeCorrection = sampled.Select(id => lmSampler.LogExpectedCount(id, lmNegatives)).ToArray();
-            // Tied: the targets' and negatives' output vectors are their gathered rows; untied: rows of the output table.
-            var outputRows = Model.Output is null
-                ? rows.narrow(0, positions, positions + sampled.Length)
-                : Model.Output.index_select(0, allIds.narrow(0, positions, positions + sampled.Length));
-            task = NextTokenLoss.Sampled(hidden, outputRows.narrow(0, 0, positions), outputRows.narrow(0, positions, sampled.Length), targets,
-                allIds.narrow(0, 2 * positions, sampled.Length), torch.tensor(targetCorrection).to(_device), torch.tensor(negativeCorrection).to(_device));
+            var host = draws.AlignmentNegatives is not null ? AlignmentBatch.Create(draws.Anchors, field, draws.AlignmentNegatives) : null;
+            alignment = host is null ? null : AlignmentTensors.From(host, _device);
+            rows = GatherDistinctRows(HostDistinct(draws, host, batch, time));
         }
         else
         {
-            task = NextTokenLoss.Full(hidden, Model.OutputTable(), targets);
+            alignment = draws.AlignmentNegatives is not null
+                ? AlignmentTensors.Gather(FieldOnDevice(field), ids.Anchors, ids.Negatives)
+                : null;
+            // Every embedding row this step touches, in one id list: inputs, targets, LM negatives, then the anchors,
+            // their neighbours and the alignment negatives (contiguous, so one normalise serves the coherence terms).
+            var rowIds = torch.cat([ids.Inputs, ids.Targets, ids.Sampled, alignment?.RowIds() ?? ids.Anchors]);
+            rows = GatherDistinctRows(DeviceDistinct(rowIds));
         }
 
-        var loss = task;
-        Tensor? alignment = null, uniformity = null;
-        if (anchors.Length > 0)
-        {
-            // Normalise the distinct rows once, then expand to the coherence rows.
-            var unit = nn.functional.normalize(table, p: 2, dim: 1).index_select(0, slotTensor.narrow(0, lmRows, coherenceRows));
-            if (alignmentBatch is not null)
-            {
-                alignment = CoherenceAlignmentLoss.Compute(unit, alignmentBatch, _options.Temperature);
-                loss = loss.Plus(alignment.Times(weight));
-            }
-            if (_options.UniformityWeight > 0)
-            {
-                uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors.Length));
-                loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
-            }
-        }
+        var (loss, task, alignmentLoss, uniformity) = Losses(ids, rows, alignment, lmSampler, batch, time, weight);
         // Issue 10: + lambda_label * L_label on the mean word vectors of labelled documents (LabelHead.cs).
         var label = LabelHead?.Loss(Model, step);
         if (label is not null)
             loss = loss.Plus(label.Times(_options.LabelWeight));
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
-
         loss.backward();
         if (InjectNativeFailure?.Invoke(step) == true)
             throw new System.Runtime.InteropServices.ExternalException($"Injected libtorch failure at step {step}.");
-        double norm = _options.GradientClipNorm > 0
-            ? torch.nn.utils.clip_grad_norm_(Model.parameters(), _options.GradientClipNorm)
-            : 0;
-        double total = loss.item<float>(); // one sync per step: the finite guard needs it
-        if (!double.IsFinite(total) || !double.IsFinite(norm))
-        {
-            _optimizer.ZeroGrad();
-            LabelHead?.ZeroGrad();
-            throw new CoherenceTrainingException(
-                $"Training stopped at step {step}: the loss or a gradient became {(double.IsFinite(total) ? norm : total)}. " +
-                $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
-                $"or CoherenceWeight (now {_options.CoherenceWeight}), or raise Temperature (now {_options.Temperature}).", step);
-        }
+        var norm = ClipGradients(rows.Table);
+        var read = ReadForFiniteCheck(loss, norm, readLosses ? [task, alignmentLoss, uniformity] : []);
+        ThrowIfNotFinite(step, read[0], read[1]);
+
         _updatingWeights = true;
-        _optimizer.Step();
+        _optimizer.Step(_rowSparse ? rows.Ids : null, _rowSparse ? rows.Table.grad : null);
         _updatingWeights = false;
         _optimizer.ZeroGrad();
         if (label is not null)
             LabelHead!.Step(_optimizer.LearningRate, readLosses ? label : null); // the head's own AdamW step (issue 10)
         return readLosses
-            ? new StepLosses(total, task.item<float>(), alignment?.item<float>() ?? 0, uniformity?.item<float>() ?? 0)
-            : new StepLosses(total, double.NaN, double.NaN, double.NaN);
+            ? new StepLosses(read[0], read[2], read[3], read[4])
+            : new StepLosses(read[0], double.NaN, double.NaN, double.NaN);
+    }
+
+    /// <summary>The host side of a step: its seeded draws. Separate streams for batches and for coherence sampling,
+    /// so the baseline and SCA see the same batches; the order of the draws is that of every earlier version.</summary>
+    private StepDraws DrawStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
+        UnigramSampler? negativeSampler, StatisticalField field, double weight)
+    {
+        var batchRandom = SplitMix.ForStep(_seed, step);
+        var sampleRandom = SplitMix.ForStep(_seed ^ 0x5CA, step);
+        var tokens = train.Tokens;
+        var windows = new long[batch * (time + 1)];                                   // [B, T + 1] row-major
+        for (int b = 0; b < batch; b++)
+        {
+            long start = batchRandom.NextInt64(0, train.TokenCount - time);
+            for (int t = 0; t <= time; t++)
+                windows[b * (time + 1) + t] = tokens[(int)(start + t)];
+        }
+        int lmNegatives = _options.SampledSoftmaxNegatives;
+        long[] sampled = lmNegatives > 0 ? lmSampler.Sample(sampleRandom, lmNegatives) : [];
+        long[] anchors = [];
+        long[]? negatives = null;
+        if (negativeSampler is not null)
+        {
+            anchors = AnchorSampler.Draw(windows, field, _options.AnchorsPerStep, sampleRandom);
+            if (anchors.Length < 2)
+                anchors = [];
+            else if (weight > 0)
+                negatives = negativeSampler.Sample(sampleRandom, _options.CoherenceNegatives);
+        }
+        return new StepDraws(windows, sampled, anchors, negatives);
+    }
+
+    /// <summary>
+    /// Gathers each distinct row the step touches once into a small table [U, d]; the step expands from it by
+    /// slot, so the expansion's backward accumulates into [U, d]. Row-sparse mode: the table is a detached copy
+    /// made a leaf, so backward yields its [U, d] gradient and never a dense [V, d] one; the optimiser writes the
+    /// U rows back. Dense mode: an index_select of the parameter, whose backward fills the [V, d] gradient.
+    /// </summary>
+    /// <param name="distinct">The distinct ids [U] and, for each row the step reads, its slot [N].</param>
+    private DistinctRows GatherDistinctRows((Tensor Ids, Tensor Slots) distinct)
+    {
+        Tensor table;
+        if (_rowSparse)
+        {
+            using (torch.no_grad())
+                table = Model.Embedding.index_select(0, distinct.Ids);                // [U, d]
+            table.requires_grad_(true);
+        }
+        else
+        {
+            table = Model.Rows(distinct.Ids);                                         // [U, d], composed with subwords
+        }
+        return new DistinctRows(distinct.Ids, table, distinct.Slots);
+    }
+
+    /// <summary>Distinct ids on the device: sorted, with each read's slot. The number of distinct ids is data-dependent,
+    /// so on CUDA this waits for the device (see the class remarks).</summary>
+    private static (Tensor Ids, Tensor Slots) DeviceDistinct(Tensor rowIds)
+    {
+        var (distinct, slots, _) = rowIds.unique(sorted: true, return_inverse: true);
+        return (distinct, slots!);
+    }
+
+    /// <summary>
+    /// True on the CPU, where the "device" is the host: the step's row ids, alignment rows and mask are then built in
+    /// plain arrays (one pass, a slot table of size V reused across steps), which measured 0.6-1.3 ms a static SCA step
+    /// cheaper than the same work as tensor ops (benchmarks/README.md); on CUDA they are gathered on the device.
+    /// Settable as a test seam; both give the same model up to the clip norm's summation order (test).
+    /// </summary>
+    internal bool HostIndexing { get; set; }
+
+    private int[]? _slotOf;
+
+    /// <summary>Host form of <see cref="DeviceDistinct"/>: distinct ids in first-read order, and each read's slot,
+    /// in the row order of the device path (inputs, targets, LM negatives, anchors, neighbours, negatives).</summary>
+    private (Tensor Ids, Tensor Slots) HostDistinct(StepDraws draws, AlignmentBatch? alignment, int batch, int time)
+    {
+        var slotOf = _slotOf ??= new int[Model.VocabularySize];
+        var distinct = new List<long>(1 << 12);
+        int positions = batch * time;
+        var coherence = alignment?.RowCount ?? draws.Anchors.Length;
+        var slots = new long[2 * positions + draws.Sampled.Length + coherence];
+        int at = 0;
+        void Add(long id)
+        {
+            int slot = slotOf[id] - 1;
+            if (slot < 0)
+            {
+                slot = distinct.Count;
+                distinct.Add(id);
+                slotOf[id] = slot + 1;
+            }
+            slots[at++] = slot;
+        }
+        for (int n = 0; n < positions; n++)
+            Add(draws.Windows[n / time * (time + 1) + n % time]);
+        for (int n = 0; n < positions; n++)
+            Add(draws.Windows[n / time * (time + 1) + n % time + 1]);
+        foreach (long id in draws.Sampled)
+            Add(id);
+        if (alignment is not null)
+        {
+            foreach (long id in alignment.RowIds)
+                Add(id);
+        }
+        else
+        {
+            foreach (long id in draws.Anchors)
+                Add(id);
+        }
+        foreach (long id in distinct)
+            slotOf[id] = 0; // leave the table clear for the next step
+        return (torch.tensor(distinct.ToArray(), device: _device), torch.tensor(slots, device: _device));
+    }
+
+    /// <summary>L_task + weight·L_align + UniformityWeight·L_unif from the distinct rows (Section 3 of the method).</summary>
+    private (Tensor Total, Tensor Task, Tensor? Alignment, Tensor? Uniformity) Losses(StepIds ids, DistinctRows rows,
+        AlignmentTensors? alignment, UnigramSampler lmSampler, int batch, int time, double weight)
+    {
+        int positions = batch * time, d = Model.Dimension;
+        int lmRows = 2 * positions + ids.SampledCount;
+        var lm = rows.Table.index_select(0, rows.Slots.narrow(0, 0, lmRows));        // [LM rows, d]
+        var inputs = lm.narrow(0, 0, positions).view(batch, time, d);
+        // CenterWord needs the whole window of T + 1 vectors: the inputs' first position followed by the targets.
+        var hidden = (_options.Objective == CoherenceObjective.NextToken
+            ? Model.Encode(inputs)
+            : Model.Hidden(torch.cat([inputs.narrow(1, 0, 1), lm.narrow(0, positions, positions).view(batch, time, d)], 1), _options.Objective))
+            .reshape(-1, d); // [B*T, d]
+        Tensor task;
+        if (ids.SampledCount > 0)
+        {
+            var logExpected = LogExpectedCountsOnDevice(lmSampler);                   // [V]
+            // Tied: the targets' and negatives' output vectors are their gathered rows; untied: rows of the output table.
+            var output = Model.Output is null
+                ? lm.narrow(0, positions, positions + ids.SampledCount)
+                : Model.Output.index_select(0, torch.cat([ids.Targets, ids.Sampled]));
+            task = NextTokenLoss.Sampled(hidden, output.narrow(0, 0, positions), output.narrow(0, positions, ids.SampledCount),
+                ids.Targets, ids.Sampled, logExpected.index_select(0, ids.Targets), logExpected.index_select(0, ids.Sampled));
+        }
+        else
+        {
+            task = NextTokenLoss.Full(hidden, Model.OutputTable(), ids.Targets);
+        }
+
+        var loss = task;
+        Tensor? alignmentLoss = null, uniformity = null;
+        int anchors = ids.AnchorCount;
+        if (anchors > 0)
+        {
+            // Normalise the distinct rows once, then expand to the coherence rows.
+            int coherenceRows = alignment?.RowCount ?? anchors;
+            var unit = nn.functional.normalize(rows.Table, p: 2, dim: 1).index_select(0, rows.Slots.narrow(0, lmRows, coherenceRows));
+            if (alignment is not null)
+            {
+                alignmentLoss = CoherenceAlignmentLoss.Compute(unit, alignment, _options.Temperature);
+                loss = loss.Plus(alignmentLoss.Times(weight));
+            }
+            if (_options.UniformityWeight > 0)
+            {
+                uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors));
+                loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
+            }
+        }
+        return (loss, task, alignmentLoss, uniformity);
+    }
+
+    /// <summary>Clips the step's gradients by their total norm: the dense parameters' and, in row-sparse mode, the
+    /// touched rows' [U, d] (the untouched rows' gradient is zero, so the norm is the dense one). Null when off.</summary>
+    private Tensor? ClipGradients(Tensor table)
+    {
+        if (_options.GradientClipNorm <= 0)
+            return null;
+        var gradients = _optimizer.DenseGradients.ToList();
+        if (_rowSparse)
+            gradients.Add(table.grad ?? throw new InvalidOperationException("The step's row table received no gradient."));
+        return GradientClipping.ClipInPlace(gradients, _options.GradientClipNorm);
+    }
+
+    /// <summary>
+    /// The step's one host sync: the loss and the gradient norm for the finite check (0 when clipping is off), and
+    /// on logged steps the loss terms, read back together as one small tensor.
+    /// </summary>
+    private static double[] ReadForFiniteCheck(Tensor loss, Tensor? norm, Tensor?[] terms)
+    {
+        var device = loss.device;
+        var values = new List<Tensor> { loss.detach(), norm ?? torch.zeros(Array.Empty<long>(), device: device) };
+        foreach (var term in terms)
+            values.Add(term?.detach() ?? torch.zeros(Array.Empty<long>(), device: device));
+        return torch.stack(values.Select(v => v.to(ScalarType.Float64)).ToArray()).cpu().data<double>().ToArray();
+    }
+
+    /// <summary>Stops before the update when the loss or the gradient norm is not finite, so the weights stay those of the last good step.</summary>
+    private void ThrowIfNotFinite(int step, double total, double norm)
+    {
+        if (double.IsFinite(total) && double.IsFinite(norm))
+            return;
+        _optimizer.ZeroGrad();
+        LabelHead?.ZeroGrad();
+        throw new CoherenceTrainingException(
+            $"Training stopped at step {step}: the loss or a gradient became {(double.IsFinite(total) ? norm : total)}. " +
+            $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
+            $"or CoherenceWeight (now {_options.CoherenceWeight}), or raise Temperature (now {_options.Temperature}).", step);
+    }
+
+    /// <summary>The field on the training device, uploaded on first use and kept for the run.</summary>
+    private DeviceField FieldOnDevice(StatisticalField field)
+    {
+        if (!ReferenceEquals(_deviceFieldSource, field))
+        {
+            _deviceField?.Dispose();
+            _deviceField = DeviceField.Create(field, _device);
+            _deviceFieldSource = field;
+        }
+        return _deviceField!;
+    }
+
+    /// <summary>log(M·q(i)) of every id for the sampled softmax, [V] on the training device, computed once per run.</summary>
+    private Tensor LogExpectedCountsOnDevice(UnigramSampler lmSampler)
+    {
+        if (!ReferenceEquals(_logExpectedSource, lmSampler))
+        {
+            _logExpectedCounts?.Dispose();
+            _logExpectedCounts = torch.tensor(lmSampler.LogExpectedCounts(_options.SampledSoftmaxNegatives), device: _device).DetachFromDisposeScope();
+            _logExpectedSource = lmSampler;
+        }
+        return _logExpectedCounts!;
+    }
+
+    /// <summary>A step's seeded draws on the host: the windows [B·(T + 1)], the LM negatives, the anchors and, when the
+    /// alignment term is on this step, its negatives.</summary>
+    private sealed record StepDraws(long[] Windows, long[] Sampled, long[] Anchors, long[]? AlignmentNegatives);
+
+    /// <summary>The distinct row ids [U], their rows [U, d], and for each of the step's row reads the slot of its id [N].</summary>
+    private sealed record DistinctRows(Tensor Ids, Tensor Table, Tensor Slots);
+
+    /// <summary>A step's ids on the device, uploaded as one tensor and viewed in parts.</summary>
+    private sealed class StepIds
+    {
+        public required Tensor Inputs { get; init; }    // [B·T]
+        public required Tensor Targets { get; init; }   // [B·T]
+        public required Tensor Sampled { get; init; }   // [S]
+        public required Tensor Anchors { get; init; }   // [A]
+        public required Tensor Negatives { get; init; } // [M]
+
+        public int SampledCount => (int)Sampled.shape[0];
+
+        public int AnchorCount => (int)Anchors.shape[0];
+
+        public static StepIds Upload(StepDraws draws, int batch, int time, Device device)
+        {
+            var negatives = draws.AlignmentNegatives ?? [];
+            var packed = new long[draws.Windows.Length + draws.Sampled.Length + draws.Anchors.Length + negatives.Length];
+            draws.Windows.CopyTo(packed, 0);
+            draws.Sampled.CopyTo(packed, draws.Windows.Length);
+            draws.Anchors.CopyTo(packed, draws.Windows.Length + draws.Sampled.Length);
+            negatives.CopyTo(packed, draws.Windows.Length + draws.Sampled.Length + draws.Anchors.Length);
+            var all = torch.tensor(packed, device: device);                           // the step's one upload
+            var windows = all.narrow(0, 0, draws.Windows.Length).view(batch, time + 1);
+            long at = draws.Windows.Length;
+            Tensor Next(int length)
+            {
+                var part = all.narrow(0, at, length);
+                at += length;
+                return part;
+            }
+            return new StepIds
+            {
+                Inputs = windows.narrow(1, 0, time).reshape(-1),
+                Targets = windows.narrow(1, 1, time).reshape(-1),
+                Sampled = Next(draws.Sampled.Length),
+                Anchors = Next(draws.Anchors.Length),
+                Negatives = Next(negatives.Length),
+            };
+        }
     }
 
     /// <summary>
@@ -431,8 +640,13 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>What a checkpoint must agree on to be resumed by this run: the options, seed, vocabulary size and training tokens.</summary>
     private string Fingerprint(TokenCorpus train) => CheckpointFingerprint.Compute(_options, _seed, Model.VocabularySize, train.Tokens);
 
+    /// <summary>True when the embedding table is trained row-wise (<see cref="RowSparseAdamW"/>).</summary>
+    internal bool RowSparseEmbedding => _rowSparse;
+
     public void Dispose()
     {
+        _deviceField?.Dispose();
+        _logExpectedCounts?.Dispose();
         _optimizer.Dispose();
         Model.Dispose();
     }

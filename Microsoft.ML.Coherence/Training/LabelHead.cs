@@ -9,7 +9,7 @@ namespace Microsoft.ML.Coherence.Training;
 /// <summary>
 /// L_label, fastText-supervised style: a linear softmax head (W [C, d], b [C], both starting at 0 as fastText's output
 /// matrix does) on the mean word vector of each labelled document, cross-entropy against its class. The word vectors are
-/// the language model's <see cref="CoherenceLanguageModel.Rows"/>, so the gradient reaches the embedding (and subword)
+/// the language model's <see cref="CoherenceLanguageModel.Rows(long[])"/>, so the gradient reaches the embedding (and subword)
 /// table, which the trainer's optimiser updates; the head's own parameters have their own AdamW at the trainer's
 /// learning rate. Each step draws <see cref="CoherenceEmbeddingOptions.LabelBatchSize"/> documents with replacement from
 /// the labelled training documents with a <see cref="Random"/> seeded by (seed, step), so runs repeat and resume alike.
