@@ -1,0 +1,38 @@
+namespace Microsoft.ML.Coherence.Tests.TestData;
+
+/// <summary>
+/// Scores texts with a saved model zip in a separate process that loads only ML.NET and ONNX Runtime
+/// (<c>tools/Coherence.ModelLoadCheck</c>, built next to the tests), and fails the test if that process loaded
+/// TorchSharp, libtorch or this library.
+/// </summary>
+internal static class SeparateProcessScoring
+{
+    /// <summary>Saves nothing itself: reads <paramref name="zip"/> and returns each text's features, in order.</summary>
+    public static float[][] Features(string zip, IReadOnlyList<string> texts, string featureColumn)
+    {
+        string directory = Directory.CreateTempSubdirectory("coherence-load-check").FullName;
+        try
+        {
+            string input = Path.Combine(directory, "texts.txt"), output = Path.Combine(directory, "out.tsv");
+            File.WriteAllLines(input, texts);
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string checker = Path.Combine(SampleData.RepositoryRoot, "tools", "Coherence.ModelLoadCheck", "bin", testBin.Parent!.Name, testBin.Name, "Coherence.ModelLoadCheck.dll");
+            Assert.IsTrue(File.Exists(checker), checker);
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { checker, zip, input, output, featureColumn })
+                start.ArgumentList.Add(argument);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.AreEqual(0, process.ExitCode, stdout + stderr);
+            var lines = File.ReadAllLines(output);
+            Assert.HasCount(texts.Count, lines);
+            return lines.Select(line => line.Split('\t')[0].Split(' ')
+                .Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray();
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
+}
