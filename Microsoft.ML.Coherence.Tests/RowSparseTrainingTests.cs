@@ -70,49 +70,94 @@ public sealed class RowSparseTrainingTests
         CollectionAssert.AreEqual(new[] { 0.0, 20, 0, 0, 20, 20, 0, 0, 20, 0 }, sparse.RowSteps(table).data<double>().ToArray());
     }
 
+    /// <summary>
+    /// Rows touched at different steps (row r every (r+1)th step) follow a dense AdamW over the whole table, whose rows take
+    /// zero gradients between their touches: at each touch, and for every row after <see cref="RowSparseAdamW.Flush"/>,
+    /// with a constant rate and with a warm-up and cosine schedule (the catch-up replays each missed step's rate and bias
+    /// corrections).
+    /// </summary>
     [TestMethod]
-    public void EachRowIsBiasCorrectedWithItsOwnStepCount()
+    [DataRow(false, 1e-5f, DisplayName = "constant rate")]
+    [DataRow(true, 1e-5f, DisplayName = "warm-up and cosine schedule")]
+    public void IntermittentlyTouchedRowsFollowDenseAdamW(bool schedule, float tolerance)
     {
-        // Rows touched at different steps: each row's trajectory equals a dense AdamW that steps only when the row is touched.
+        const int Rows = 3, Columns = 2, TotalSteps = 40;
         torch.random.manual_seed(12);
-        using var initial = torch.randn(3, 2);
-        using var target = torch.randn(3, 2);
+        using var initial = torch.randn(Rows, Columns);
+        using var target = torch.randn(Rows, Columns);
         using var table = new TorchSharp.Modules.Parameter(initial.clone());
-        using var sparse = new RowSparseAdamW([table], 0.1, 0.0);
-        var singles = Enumerable.Range(0, 3).Select(r => new TorchSharp.Modules.Parameter(initial[r].unsqueeze(0).clone())).ToArray();
-        var optimizers = singles.Select(p => new SafeAdamW([p], 0.1, 0.0)).ToArray();
-        for (int step = 1; step <= 12; step++)
+        using var sparse = new RowSparseAdamW([table], 0.05, 0.0);
+        using var dense = new TorchSharp.Modules.Parameter(initial.clone());
+        using var adamW = new SafeAdamW([dense], 0.05, 0.0);
+        for (int step = 1; step <= TotalSteps; step++)
         {
-            long[] rows = Enumerable.Range(0, 3).Where(r => step % (r + 1) == 0).Select(r => (long)r).ToArray(); // row r every (r+1)th step
-            double lr = LearningRateSchedule.LearningRate(step, 12, 0.1, 0.25);
+            long[] rows = Enumerable.Range(0, Rows).Where(r => step % (r + 1) == 0).Select(r => (long)r).ToArray();
+            double lr = schedule ? LearningRateSchedule.LearningRate(step, TotalSteps, 0.05, 0.1) : 0.05;
             sparse.LearningRate = lr;
+            adamW.LearningRate = lr;
             using var scope = torch.NewDisposeScope();
             var ids = torch.tensor(rows);
+            sparse.CatchUp(table, ids); // as the trainer does before a step reads its rows
             Tensor leaf;
             using (torch.no_grad())
                 leaf = table.index_select(0, ids);
             leaf.requires_grad_(true);
             Loss(leaf, target.index_select(0, ids)).backward();
             sparse.Step(table, ids, leaf.grad!);
+
+            Loss(dense.index_select(0, ids), target.index_select(0, ids)).backward(); // zero gradient on the other rows
+            adamW.Step();
+            adamW.ZeroGrad();
             foreach (long r in rows)
-            {
-                optimizers[r].LearningRate = lr;
-                Loss(singles[r], target[r].unsqueeze(0)).backward();
-                optimizers[r].Step();
-                optimizers[r].ZeroGrad();
-            }
+                AssertRowsClose(dense, table, r, tolerance, $"step {step}");
         }
-        for (int r = 0; r < 3; r++)
+        sparse.Flush();
+        for (int r = 0; r < Rows; r++)
+            AssertRowsClose(dense, table, r, tolerance, "after the flush");
+        CollectionAssert.AreEqual(new[] { 40.0, 40, 40 }, sparse.RowSteps(table).data<double>().ToArray());
+    }
+
+    private static void AssertRowsClose(Tensor expected, Tensor actual, long row, float tolerance, string when)
+    {
+        var e = expected[row].data<float>().ToArray();
+        var a = actual[row].data<float>().ToArray();
+        for (int c = 0; c < e.Length; c++)
+            Assert.AreEqual(e[c], a[c], tolerance, $"{when}, row {row}, column {c}: dense {e[c]:R}, row-sparse {a[c]:R}");
+    }
+
+    /// <summary>What the catch-up is for: a row touched once keeps moving under dense AdamW (its first moment decays into the
+    /// weights), here about 8 times its own step; the flush applies that tail, which plain lazy Adam drops. The row is touched
+    /// at step 1,000 only, the other row at every step; expected: dense AdamW's update at step 1,000 and its 200
+    /// zero-gradient steps after it, computed here from the AdamW formulas.</summary>
+    [TestMethod]
+    public void AOnceTouchedRowTakesDenseAdamWsTailAtTheFlush()
+    {
+        const int Touch = 1000, After = 200;
+        const double Lr = 0.01, B1 = 0.9, B2 = 0.999, Eps = 1e-8;
+        using var table = new TorchSharp.Modules.Parameter(torch.zeros(2, 1));
+        using var sparse = new RowSparseAdamW([table], Lr, 0.0);
+        using var row0 = torch.tensor(new long[] { 0 });
+        using var row1 = torch.tensor(new long[] { 1 });
+        using var gradient = torch.ones(1, 1);
+        for (int step = 1; step <= Touch + After; step++)
+            sparse.Step(table, step == Touch ? row0 : row1, gradient);
+        Assert.IsTrue(table[0, 0].item<float>() is var beforeFlush && beforeFlush < 0, "touched at step 1,000");
+        float ownStep = table[0, 0].item<float>();
+        sparse.Flush();
+        float flushed = table[0, 0].item<float>();
+
+        double expectedOwn = -Lr * (0.1 / (1 - Math.Pow(B1, Touch))) / (Math.Sqrt(0.001 / (1 - Math.Pow(B2, Touch))) + Eps);
+        double expected = expectedOwn;
+        for (int j = 1; j <= After; j++)
         {
-            var expected = singles[r].data<float>().ToArray();
-            var actual = table[r].data<float>().ToArray();
-            for (int c = 0; c < 2; c++)
-                Assert.AreEqual(expected[c], actual[c], 1e-6f, $"row {r}, column {c}");
+            double m = 0.1 * Math.Pow(B1, j) / (1 - Math.Pow(B1, Touch + j));
+            double v = 0.001 * Math.Pow(B2, j) / (1 - Math.Pow(B2, Touch + j));
+            expected -= Lr * m / (Math.Sqrt(v) + Eps);
         }
-        foreach (var o in optimizers)
-            o.Dispose();
-        foreach (var p in singles)
-            p.Dispose();
+        Console.WriteLine($"row 0: its own step {ownStep:F6} (dense {expectedOwn:F6}); after the flush {flushed:F6} (dense AdamW {expected:F6})");
+        Assert.AreEqual(expectedOwn, ownStep, 1e-6, "the touch itself is dense AdamW's update at the global step");
+        Assert.AreEqual(expected, flushed, Math.Abs(expected) * 0.01, "the flushed row is within 1% of dense AdamW's");
+        Assert.IsTrue(flushed < 5 * ownStep, $"the tail carries the row well past its own step: {flushed:F6} vs {ownStep:F6}");
     }
 
     [TestMethod]

@@ -76,6 +76,8 @@ public sealed class CoherenceEmbeddingOptions
         public const int LabelBatchSize = 32;
         /// <summary>Share of the labelled training documents kept out of the label loss to measure held-out label accuracy.</summary>
         public const float LabelHoldOutFraction = 0.1f;
+        /// <summary>Whether a label-aware run keeps the weights of its best held-out label accuracy.</summary>
+        public const bool LabelEarlyStopping = false;
     }
 
     /// <summary>Embedding dimension d (&gt; 0; divisible by <see cref="Heads"/> when <see cref="Layers"/> &gt; 0).</summary>
@@ -170,7 +172,7 @@ public sealed class CoherenceEmbeddingOptions
     /// and its gradient reaches the word (and subword) vectors. Rows whose label is missing (empty text, key 0) feed only the
     /// unsupervised terms. The head is not part of the fitted stage: the output stays the feature vector, and the saved
     /// chain is the same as without labels. <see cref="LabelHoldOutFraction"/> of the labelled documents stay out of the
-    /// label loss and measure held-out label accuracy (reported, not used to stop). The head pools word vectors even with
+    /// label loss and measure held-out label accuracy (reported; <see cref="LabelEarlyStopping"/> stops on it). The head pools word vectors even with
     /// Transformer layers or <see cref="CoherencePooling.MeanMax"/> / <see cref="CoherencePooling.Sif"/> pooling, whose
     /// features it then only approximates. Not checkpointed: <see cref="CheckpointDirectory"/> must be null with a label column.
     /// </summary>
@@ -185,6 +187,14 @@ public sealed class CoherenceEmbeddingOptions
     /// (0 to less than 0.5; 0 measures nothing).
     /// </summary>
     public float LabelHoldOutFraction { get; set; } = Defaults.LabelHoldOutFraction;
+    /// <summary>
+    /// Early stopping for the label-aware mode: at each evaluation (every <see cref="EvaluationInterval"/> steps and at the
+    /// end) the head's held-out label accuracy is measured, and the fitted stage keeps the weights of the evaluation with the
+    /// best one (the latest of equal ones) instead of the last step's. Guards against features that fit the labelled rows
+    /// better than they generalise (the stacking trap). Needs <see cref="LabelColumnName"/> and a
+    /// <see cref="LabelHoldOutFraction"/> greater than 0.
+    /// </summary>
+    public bool LabelEarlyStopping { get; set; } = Defaults.LabelEarlyStopping;
     /// <summary>How token vectors are pooled into row features.</summary>
     public CoherencePooling Pooling { get; set; } = CoherencePooling.Mean;
     /// <summary>Random seed; null takes one from the MLContext's seed.</summary>

@@ -35,8 +35,16 @@ public sealed class CoherenceTrainingReport
     public int LabelledTrainingDocuments { get; init; }
     /// <summary>Labelled training documents kept out of the label loss to measure <see cref="FinalHeldOutLabelAccuracy"/>.</summary>
     public int LabelledHeldOutDocuments { get; init; }
-    /// <summary>The label head's accuracy on those held-out documents at the end; null without them.</summary>
+    /// <summary>
+    /// The label head's accuracy on those held-out documents for the fitted weights (at the end, or at <see cref="EarlyStoppedStep"/>);
+    /// null without them.
+    /// </summary>
     public double? FinalHeldOutLabelAccuracy { get; init; }
+    /// <summary>
+    /// The step whose weights the stage kept when <see cref="CoherenceEmbeddingOptions.LabelEarlyStopping"/> found its best held-out
+    /// label accuracy before the last step; null otherwise. The report's final perplexity, coherence and label accuracy are then that step's.
+    /// </summary>
+    public int? EarlyStoppedStep { get; init; }
     /// <summary>The label loss at the last logged step; null without a label column.</summary>
     public double? FinalLabelLoss { get; init; }
     /// <summary>Seconds spent counting co-occurrences and building the statistical field.</summary>

@@ -80,6 +80,12 @@ internal static class OptionsValidator
         Positive(nameof(o.LabelBatchSize), o.LabelBatchSize);
         if (!(o.LabelHoldOutFraction >= 0 && o.LabelHoldOutFraction < 0.5f))
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction, "0 to less than 0.5");
+        if (o.LabelEarlyStopping && o.LabelColumnName is null)
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelEarlyStopping), o.LabelEarlyStopping,
+                "false without LabelColumnName: it stops on the held-out label accuracy, which needs a label column");
+        if (o.LabelEarlyStopping && !(o.LabelHoldOutFraction > 0))
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelEarlyStopping), o.LabelEarlyStopping,
+                "false when LabelHoldOutFraction is 0: it stops on the accuracy of the held-out labelled rows");
     }
 
     private static void Positive(string name, int value)

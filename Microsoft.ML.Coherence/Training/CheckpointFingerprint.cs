@@ -16,7 +16,10 @@ namespace Microsoft.ML.Coherence.Training;
 /// </remarks>
 internal static class CheckpointFingerprint
 {
-    /// <summary>Options that do not change the result: the device (a run may resume elsewhere), where the stage scores, and the checkpoint settings themselves.</summary>
+    /// <summary>
+    /// Options that do not change the result: the device (a run may resume elsewhere), where the stage scores, and the checkpoint
+    /// settings themselves; and LabelEarlyStopping, which acts only with a label column, which checkpoints refuse.
+    /// </summary>
     public static readonly IReadOnlyList<string> Excluded =
     [
         nameof(CoherenceEmbeddingOptions.Device),
@@ -24,6 +27,7 @@ internal static class CheckpointFingerprint
         nameof(CoherenceEmbeddingOptions.CheckpointDirectory),
         nameof(CoherenceEmbeddingOptions.CheckpointInterval),
         nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint),
+        nameof(CoherenceEmbeddingOptions.LabelEarlyStopping),
     ];
 
     /// <summary>The options in the fingerprint, by name, with their values (the resolved seed for <see cref="CoherenceEmbeddingOptions.Seed"/>).</summary>

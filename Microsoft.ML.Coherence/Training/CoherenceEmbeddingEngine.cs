@@ -135,7 +135,9 @@ internal static class CoherenceEmbeddingEngine
     private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
         Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds, IReadOnlyList<string>? labelClasses)
     {
-        var last = trainer.History.Count > 0 ? trainer.History[^1] : null;
+        // With early stopping, the evaluation whose weights were kept describes the fitted stage.
+        var last = trainer.EarlyStoppedStep is { } kept ? trainer.History.LastOrDefault(p => p.Step == kept)
+            : trainer.History.Count > 0 ? trainer.History[^1] : null;
         int stepsRun = trainer.CompletedSteps - (trainer.ResumedFromStep ?? 0);
         double seconds = trainer.TrainingTime.TotalSeconds;
         return new CoherenceTrainingReport
@@ -162,6 +164,7 @@ internal static class CoherenceEmbeddingEngine
             LabelledTrainingDocuments = trainer.LabelHead?.Documents.Training.Length ?? 0,
             LabelledHeldOutDocuments = trainer.LabelHead?.Documents.HeldOut.Length ?? 0,
             FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
+            EarlyStoppedStep = trainer.EarlyStoppedStep,
             FinalLabelLoss = last?.LabelLoss,
         };
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Statistics;
@@ -115,6 +116,9 @@ internal sealed class CoherenceTrainer : IDisposable
 
     public long TokensTrained { get; private set; }
 
+    /// <summary>The step whose weights <see cref="CoherenceEmbeddingOptions.LabelEarlyStopping"/> kept, when not the last one.</summary>
+    public int? EarlyStoppedStep { get; private set; }
+
     public void Train(TokenCorpus train, TokenCorpus heldOut, ReadOnlySpan<long> frequencies, StatisticalField field, CancellationToken cancellationToken)
     {
         if (train.TokenCount < 2)
@@ -135,6 +139,7 @@ internal sealed class CoherenceTrainer : IDisposable
         }
 
         float[]? previousEmbedding = null;
+        using var best = _options.LabelEarlyStopping && LabelHead is not null ? new BestWeights() : null;
         var clock = Stopwatch.StartNew();
         int firstStep = CompletedSteps + 1;
         for (int step = firstStep; step <= steps; step++)
@@ -155,12 +160,17 @@ internal sealed class CoherenceTrainer : IDisposable
             }
             CompletedSteps = step;
             TokensTrained += (long)batch * time;
+            if (step == steps)
+                _optimizer.Flush(); // the row-sparse table's pending AdamW tails, before the final evaluation and checkpoint
 
             bool evaluate = step == steps || (_options.EvaluationInterval > 0 && step % _options.EvaluationInterval == 0);
-            double? heldOutPerplexity = null, coherence = null, drift = null;
+            double? heldOutPerplexity = null, coherence = null, drift = null, labelAccuracy = null;
             if (evaluate)
             {
                 heldOutPerplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
+                labelAccuracy = LabelHead?.HeldOutAccuracy(Model); // issue 10
+                if (best is not null && labelAccuracy is { } accuracy)
+                    best.Offer(Model, step, accuracy);
                 var embedding = CurrentEmbedding();
                 var matrix = new Evaluation.EmbeddingMatrix(embedding, Model.Dimension);
                 coherence = Evaluation.DistributionSummary.Of(Evaluation.CoherenceScores.Compute(matrix, field.ToNeighbors())).Mean;
@@ -179,7 +189,7 @@ internal sealed class CoherenceTrainer : IDisposable
                     Loss = losses.Total, TaskLoss = losses.Task, AlignmentLoss = losses.Alignment, UniformityLoss = losses.Uniformity,
                     CoherenceWeight = weight, LearningRate = lr,
                     HeldOutPerplexity = heldOutPerplexity, MeanCoherence = coherence, Drift = drift,
-                    LabelLoss = LabelHead?.LastLoss, HeldOutLabelAccuracy = evaluate ? LabelHead?.HeldOutAccuracy(Model) : null, // issue 10
+                    LabelLoss = LabelHead?.LastLoss, HeldOutLabelAccuracy = labelAccuracy,
                     TokensPerSecond = (double)done * batch * time / Math.Max(seconds, 1e-9),
                     Elapsed = clock.Elapsed,
                     Remaining = TimeSpan.FromSeconds(seconds / done * (steps - step)),
@@ -191,6 +201,12 @@ internal sealed class CoherenceTrainer : IDisposable
 
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
                 checkpoints.Save(step, Model, _optimizer);
+        }
+        if (best?.Step is { } kept && kept != steps && best.Restore(Model))
+        {
+            EarlyStoppedStep = kept;
+            _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"Early stopping: kept the weights of step {kept} (held-out label accuracy {best.Accuracy:F4}, the best of the evaluations) instead of step {steps}'s."));
         }
         TrainingTime = clock.Elapsed;
     }
@@ -310,6 +326,7 @@ internal sealed class CoherenceTrainer : IDisposable
         Tensor table;
         if (_rowSparse)
         {
+            _optimizer.CatchUp(distinct.Ids); // the rows as dense AdamW would hold them (RowSparseAdamW remarks)
             using (torch.no_grad())
                 table = Model.Embedding.index_select(0, distinct.Ids);                // [U, d]
             table.requires_grad_(true);

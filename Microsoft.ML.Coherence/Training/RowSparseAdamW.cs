@@ -6,37 +6,47 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Coherence.Training;
 
 /// <summary>
-/// Row-wise ("lazy") AdamW for embedding tables that a step touches only in a few rows: each step takes a
-/// table, the distinct ids of the rows it touched and their gradient [U, d], and updates only those rows,
-/// their two moments and their own step count. TorchSharp has no SparseAdam; this is that optimiser with
-/// AdamW's decoupled weight decay, written with the Scalar discipline of <see cref="SafeAdamW"/>.
+/// Row-wise ("lazy") AdamW for embedding tables that a step touches only in a few rows, computed so that it follows
+/// dense AdamW: each step takes a table, the distinct ids of the rows it touched and their gradient [U, d], and updates
+/// only those rows and their two moments, first catching each row up on the steps it was not touched, in closed form.
+/// TorchSharp has no SparseAdam; this is that optimiser with AdamW's decoupled weight decay, written with the Scalar
+/// discipline of <see cref="SafeAdamW"/>.
 /// </summary>
 /// <remarks>
-/// <para>For a touched row r with step count s_r (after this step's increment), gradient g_r, rate lr:
-/// p_r ← p_r (1 - lr·wd); m_r ← β1 m_r + (1 - β1) g_r; v_r ← β2 v_r + (1 - β2) g_r²;
-/// p_r ← p_r - lr / (1 - β1^s_r) · m_r / (sqrt(v_r) / sqrt(1 - β2^s_r) + ε). Rows not in the step keep
-/// their weights, moments and count bit for bit.</para>
-/// <para>How it relates to dense AdamW (<see cref="SafeAdamW"/>): on a row touched at every step the two are the
-/// same update (the row's count equals the global one). A dense optimiser also moves a row at steps where its
-/// gradient is zero (its first moment still decays into the weights, and weight decay applies); the lazy one
-/// skips such a row until it is touched again, and bias-corrects with the row's own count, as
-/// <c>torch.optim.SparseAdam</c> and TensorFlow's LazyAdam do. That is the documented difference, and the reason
-/// it costs O(U·d) a step instead of a dozen passes over the [V, d] table.</para>
+/// <para>Dense AdamW keeps moving a row at steps where its gradient is zero: m decays by β1 and v by β2 each step, and the
+/// weights keep taking lr·m̂/(sqrt(v̂) + ε), so a row touched once travels several times its own step after that touch.
+/// Plain lazy Adam (<c>torch.optim.SparseAdam</c>, TensorFlow's LazyAdam) drops that tail and bias-corrects each row with
+/// its own count, a much smaller effective step for rare words (measured on the WordNet validation split,
+/// docs/results/defaults.md). Here a row last updated at step L that is touched again at step t first receives what dense
+/// AdamW applied to it at steps τ = L+1 .. t-1 with a zero gradient, in closed form, because those steps scale the row's
+/// m and v by powers of β1 and β2 only: with r = β1/sqrt(β2) and a_τ = lr_τ sqrt(1 - β2^τ)/(1 - β1^τ),
+/// p ← p·Π(1 - lr_τ wd) - S(L, t-1) · m / (sqrt(v) + ε), S(L, u) = Σ_{τ=L+1..u} a_τ r^(τ-L); m ← β1^k m; v ← β2^k v (k = t-1-L);
+/// then this step's update exactly as dense AdamW's at step t. The trainer calls <see cref="CatchUp(Parameter, Tensor)"/>
+/// on a step's rows before its forward pass, so the gradient is taken at the weights dense AdamW would hold (a row caught
+/// up only inside <see cref="Step"/> would have its gradient taken at stale weights). S is kept per step for the last <see cref="Window"/> steps
+/// (r^Window is below 10^-20, so older sums are final). This equals dense AdamW up to where ε sits in a zero-gradient step
+/// (ε·sqrt(1 - β2^τ) against ε) and the order of weight decay within the missed steps (exact with the default decay 0);
+/// the test holds it to 1e-5 over a schedule. <see cref="Flush"/> applies every row's pending tail at the end of training.
+/// Rows not in a step keep their weights, moments and state bit for bit until their next update or the flush.</para>
 /// <para>One instance can serve several tables (word rows, subword bucket rows): each has its own state, and
-/// <see cref="Step"/> names the table it updates. State is three tensors per table on the table's device:
-/// both moments [V, d] and the step counts [V] (float64, exact for any practical count).</para>
+/// <see cref="Step"/> names the table it updates. State per table: both moments [V, d] and each row's last update step
+/// [V] (float64) on the table's device, and the table's per-step history of a_τ and of the weight decay on the host.</para>
 /// </remarks>
 internal sealed class RowSparseAdamW : IDisposable
 {
+    /// <summary>Steps after which a missed step's weight r^j in the tail is negligible (below 10^-20 for β1 = 0.9, β2 = 0.999).</summary>
+    internal const int Window = 512;
+
     private readonly Parameter[] _tables;
     private readonly Tensor[] _firstMoment;
     private readonly Tensor[] _secondMoment;
-    private readonly Tensor[] _rowSteps;
+    private readonly Tensor[] _lastStep;
+    private readonly TailHistory[] _history;
     private readonly double _beta1, _beta2, _epsilon, _weightDecay;
 
     /// <param name="tables">The tables [V_i, d] this optimiser updates.</param>
     /// <param name="learningRate">The initial learning rate (set <see cref="LearningRate"/> before each step for a schedule).</param>
-    /// <param name="weightDecay">Decoupled weight decay, applied to the touched rows only.</param>
+    /// <param name="weightDecay">Decoupled weight decay.</param>
     /// <param name="beta1">First-moment decay.</param>
     /// <param name="beta2">Second-moment decay.</param>
     /// <param name="epsilon">Denominator floor.</param>
@@ -54,7 +64,8 @@ internal sealed class RowSparseAdamW : IDisposable
         using var noGrad = torch.no_grad();
         _firstMoment = _tables.Select(t => torch.zeros_like(t).DetachFromDisposeScope()).ToArray();
         _secondMoment = _tables.Select(t => torch.zeros_like(t).DetachFromDisposeScope()).ToArray();
-        _rowSteps = _tables.Select(t => torch.zeros(t.shape[0], dtype: ScalarType.Float64, device: t.device).DetachFromDisposeScope()).ToArray();
+        _lastStep = _tables.Select(t => torch.zeros(t.shape[0], dtype: ScalarType.Float64, device: t.device).DetachFromDisposeScope()).ToArray();
+        _history = _tables.Select(_ => new TailHistory(beta1 / Math.Sqrt(beta2))).ToArray();
     }
 
     public double LearningRate { get; set; }
@@ -62,10 +73,10 @@ internal sealed class RowSparseAdamW : IDisposable
     /// <summary>The tables this optimiser updates, in checkpoint order.</summary>
     public IReadOnlyList<Parameter> Tables => _tables;
 
-    /// <summary>Each row's update count of <paramref name="table"/>, [V] float64 (for tests and diagnostics; do not modify).</summary>
-    public Tensor RowSteps(Parameter table) => _rowSteps[IndexOf(table)];
+    /// <summary>Each row's last update step of <paramref name="table"/> (0: never), [V] float64 (for tests and diagnostics; do not modify).</summary>
+    public Tensor RowSteps(Parameter table) => _lastStep[IndexOf(table)];
 
-    /// <summary>Updates rows <paramref name="rows"/> of <paramref name="table"/> from their gradient.</summary>
+    /// <summary>Step <paramref name="table"/>: catches rows <paramref name="rows"/> up on the steps they missed, then updates them from their gradient.</summary>
     /// <param name="table">One of <see cref="Tables"/>.</param>
     /// <param name="rows">[U] int64 distinct row ids on the table's device (duplicates would race in the write-back).</param>
     /// <param name="gradient">[U, d] the gradient of those rows, in the order of <paramref name="rows"/>.</param>
@@ -74,46 +85,133 @@ internal sealed class RowSparseAdamW : IDisposable
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(gradient);
         int i = IndexOf(table);
+        var history = _history[i];
+        long t = history.Steps + 1;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         using var one = 1.0.ToScalar();
-        using var decay = (1 - LearningRate * _weightDecay).ToScalar();
         using var beta1 = _beta1.ToScalar();
         using var beta2 = _beta2.ToScalar();
         using var oneMinusBeta1 = (1 - _beta1).ToScalar();
         using var oneMinusBeta2 = (1 - _beta2).ToScalar();
         using var epsilon = _epsilon.ToScalar();
 
-        // Per-row bias correction from each row's own count, in float64: [U] -> [U, 1] in the table's dtype.
-        var steps = _rowSteps[i].index_select(0, rows).PlusInPlace(one);
-        var correction1 = steps.Times(Math.Log(_beta1)).exp().Times(-1).Plus(1);          // 1 - β1^s
-        var correction2 = steps.Times(Math.Log(_beta2)).exp().Times(-1).Plus(1);          // 1 - β2^s
-        var stepSize = correction1.reciprocal().Times(-LearningRate).to(table.dtype).unsqueeze(1);
-        var root2 = correction2.sqrt().to(table.dtype).unsqueeze(1);
-
-        var first = _firstMoment[i].index_select(0, rows).mul_(beta1).add_(gradient, oneMinusBeta1);
-        var second = _secondMoment[i].index_select(0, rows).mul_(beta2).addcmul_(gradient, gradient, oneMinusBeta2);
-        var denominator = second.sqrt().div_(root2).PlusInPlace(epsilon);
         var weights = table.index_select(0, rows);
+        var first = _firstMoment[i].index_select(0, rows);
+        var second = _secondMoment[i].index_select(0, rows);
+        CatchUp(history, weights, first, second, _lastStep[i].index_select(0, rows));
+
+        // This step, as dense AdamW at step t.
         if (_weightDecay != 0)
+        {
+            using var decay = (1 - LearningRate * _weightDecay).ToScalar();
             weights.mul_(decay);
-        weights.addcmul_(first.div(denominator), stepSize, one);
+        }
+        first.mul_(beta1).add_(gradient, oneMinusBeta1);
+        second.mul_(beta2).addcmul_(gradient, gradient, oneMinusBeta2);
+        using var root2 = Math.Sqrt(1 - Math.Pow(_beta2, t)).ToScalar();
+        using var stepSize = (-LearningRate / (1 - Math.Pow(_beta1, t))).ToScalar();
+        var denominator = second.sqrt().div_(root2).PlusInPlace(epsilon);
+        weights.addcmul_(first, denominator.reciprocal_(), stepSize);
 
         table.index_copy_(0, rows, weights);
         _firstMoment[i].index_copy_(0, rows, first);
         _secondMoment[i].index_copy_(0, rows, second);
-        _rowSteps[i].index_copy_(0, rows, steps);
+        using var stepValue = ((double)t).ToScalar();
+        _lastStep[i].index_fill_(0, rows, stepValue);
+        history.Add(LearningRate * Math.Sqrt(1 - Math.Pow(_beta2, t)) / (1 - Math.Pow(_beta1, t)), Math.Log(Math.Max(1e-300, 1 - LearningRate * _weightDecay)));
     }
 
-    /// <summary>Writes every table's moments and row counts.</summary>
+    /// <summary>
+    /// Brings rows <paramref name="rows"/> of <paramref name="table"/> up to the last step taken (their pending tail, see the
+    /// remarks), so that the next step's forward pass reads what dense AdamW would hold; call before gathering a step's rows.
+    /// </summary>
+    public void CatchUp(Parameter table, Tensor rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int i = IndexOf(table);
+        if (_history[i].Steps == 0)
+            return;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var last = _lastStep[i].index_select(0, rows);
+        var weights = table.index_select(0, rows);
+        var first = _firstMoment[i].index_select(0, rows);
+        var second = _secondMoment[i].index_select(0, rows);
+        CatchUp(_history[i], weights, first, second, last);
+        table.index_copy_(0, rows, weights);
+        _firstMoment[i].index_copy_(0, rows, first);
+        _secondMoment[i].index_copy_(0, rows, second);
+        using var stepValue = ((double)_history[i].Steps).ToScalar();
+        _lastStep[i].index_copy_(0, rows, last.masked_fill_(last.gt(0), stepValue));
+    }
+
+    /// <summary>
+    /// Applies every row's pending tail up to the last step taken, so the tables are what dense AdamW would have left
+    /// (see the remarks); call once when training ends. Rows then count as updated at that step.
+    /// </summary>
+    public void Flush()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < _tables.Length; i++)
+        {
+            if (_history[i].Steps == 0)
+                continue;
+            var weights = _tables[i].detach().clone();
+            CatchUp(_history[i], weights, _firstMoment[i], _secondMoment[i], _lastStep[i]);
+            _tables[i].copy_(weights);
+            using var stepValue = ((double)_history[i].Steps).ToScalar();
+            _lastStep[i].masked_fill_(_lastStep[i].gt(0), stepValue);
+        }
+    }
+
+    /// <summary>
+    /// In place on <paramref name="weights"/> and the moments (rows aligned with <paramref name="last"/>): dense AdamW's
+    /// zero-gradient steps from each row's last update to the last step in <paramref name="history"/> (none for rows already
+    /// there; rows never updated have zero moments and are left as they are).
+    /// </summary>
+    private void CatchUp(TailHistory history, Tensor weights, Tensor first, Tensor second, Tensor last)
+    {
+        long until = history.Steps;
+        if (until == 0)
+            return;
+        using var one = 1.0.ToScalar();
+        using var untilStep = ((double)until).ToScalar();
+        using var logBeta1 = Math.Log(_beta1).ToScalar();
+        using var logBeta2 = Math.Log(_beta2).ToScalar();
+        using var epsilon = _epsilon.ToScalar();
+        using var windowValue = ((double)Window).ToScalar();
+
+        var updated = last.gt(0);
+        var missed = last.neg().add_(untilStep).mul_(updated.to(ScalarType.Float64));                     // k per row; 0 if never updated
+        var lastIndex = last.to(ScalarType.Int64);
+        var (recent, final) = history.Sums(weights.device);                                                // S(u - k, u) for k <= Window; S(L, ∞) by L
+        var tail = torch.where(missed.le(windowValue),
+            recent.index_select(0, missed.clamp_max(Window).to(ScalarType.Int64)),
+            final.index_select(0, lastIndex));                                                             // S(L, u) per row
+        if (_weightDecay != 0)
+        {
+            var logDecay = history.LogDecayPrefix(weights.device);                                         // Σ_{τ<=n} log(1 - lr_τ wd)
+            var decay = logDecay.index_select(0, lastIndex).neg().add_(logDecay[until]).exp_().masked_fill_(updated.logical_not(), one);
+            weights.mul_(decay.to(weights.dtype).unsqueeze(1));
+        }
+        var denominator = second.sqrt().add_(epsilon); // dense AdamW's is sqrt(v) + ε·sqrt(1 - β2^τ): the same up to ε
+        weights.addcmul_(first, denominator.reciprocal_().mul_(tail.neg().to(weights.dtype).unsqueeze(1)), one);
+        first.mul_(missed.mul(logBeta1).exp_().to(first.dtype).unsqueeze(1));
+        second.mul_(missed.mul(logBeta2).exp_().to(second.dtype).unsqueeze(1));
+    }
+
+    /// <summary>Writes every table's step count, moments and per-row state.</summary>
     public void Save(BinaryWriter writer)
     {
         writer.Write(_tables.Length);
         for (int i = 0; i < _tables.Length; i++)
         {
+            _history[i].Save(writer);
             _firstMoment[i].Save(writer);
             _secondMoment[i].Save(writer);
-            _rowSteps[i].Save(writer);
+            _lastStep[i].Save(writer);
         }
     }
 
@@ -127,9 +225,10 @@ internal sealed class RowSparseAdamW : IDisposable
         using var noGrad = torch.no_grad();
         for (int i = 0; i < count; i++)
         {
+            _history[i].Load(reader);
             _firstMoment[i].Load(reader);
             _secondMoment[i].Load(reader);
-            _rowSteps[i].Load(reader);
+            _lastStep[i].Load(reader);
         }
     }
 
@@ -145,7 +244,9 @@ internal sealed class RowSparseAdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var tensor in _firstMoment.Concat(_secondMoment).Concat(_rowSteps))
+        foreach (var tensor in _firstMoment.Concat(_secondMoment).Concat(_lastStep))
             tensor.Dispose();
+        foreach (var history in _history)
+            history.Dispose();
     }
 }

@@ -13,7 +13,7 @@ namespace Microsoft.ML.Coherence.Training;
 /// </summary>
 internal sealed class TrainingOptimizer : IDisposable
 {
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2: the row-sparse state has each row's last step and rate (catch-up)
     private readonly SafeAdamW _dense;
     private readonly RowSparseAdamW? _rows;
     private readonly Parameter _embedding;
@@ -63,6 +63,12 @@ internal sealed class TrainingOptimizer : IDisposable
     }
 
     public void ZeroGrad() => _dense.ZeroGrad();
+
+    /// <summary>Row-sparse mode: brings the embedding rows <paramref name="rows"/> up to date before a step reads them (<see cref="RowSparseAdamW.CatchUp(Parameter, Tensor)"/>).</summary>
+    public void CatchUp(Tensor rows) => _rows?.CatchUp(_embedding, rows);
+
+    /// <summary>At the end of training: the row-sparse table takes every row's pending tail (<see cref="RowSparseAdamW.Flush"/>).</summary>
+    public void Flush() => _rows?.Flush();
 
     public void Save(BinaryWriter writer)
     {

@@ -85,6 +85,7 @@ internal sealed class ExperimentOptions
             EvaluationInterval = result.GetValue(Cli.EvaluationInterval),
             HeldOutFraction = result.GetValue(Cli.HeldOut),
             LabelWeight = result.GetValue(Cli.LabelWeight),
+            LabelEarlyStopping = result.GetValue(Cli.LabelEarlyStopping),
             SplitPunctuation = !result.GetValue(Cli.KeepPunctuation),
         };
         return new ExperimentOptions
@@ -180,6 +181,8 @@ internal sealed class ExperimentOptions
         public static readonly Option<int> EvaluationInterval = Int("--eval-interval", "Steps between held-out evaluations (0: only at the end).", D.EvaluationInterval, 0);
         public static readonly Option<float> HeldOut = NonNegative("--held-out", "Held-out fraction of the documents (for perplexity).", D.HeldOutFraction);
         public static readonly Option<float> LabelWeight = NonNegative("--label-weight", "Label weight of sca-label (the stage's label-aware mode).", D.LabelWeight);
+        public static readonly Option<bool> LabelEarlyStopping = Flag("--label-early-stopping",
+            "sca-label keeps the weights of its best held-out label accuracy (the stage's LabelEarlyStopping).");
         public static readonly Option<bool> KeepPunctuation = Flag("--keep-punctuation",
             "Punctuation stays attached to words; fastText's input and the word counts follow.");
 
@@ -191,7 +194,7 @@ internal sealed class ExperimentOptions
         [
             Train, Test, Corpus, Pairs, Seeds, Variants, LabelFraction, FastTextDimension, FastTextThreads, Out, Title, SkipFeaturizeText,
             Dimension, Layers, Heads, Context, Steps, Epochs, Objective, Batch, LearningRate, CoherenceWeight, UniformityWeight, Temperature,
-            MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, KeepPunctuation,
+            MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, LabelEarlyStopping, KeepPunctuation,
             K, Queries,
         ];
 

@@ -87,12 +87,14 @@ internal sealed class ExperimentRunner : IDisposable
         var o = given.Clone();
         o.Seed = seed;
         o.Device = "cpu";
+        o.LabelEarlyStopping = false; // only sca-label reads a label
         switch (variant)
         {
             case Variants.Sca:
                 break;
             case Variants.ScaLabel:
                 o.LabelColumnName = StageLabelColumn;
+                o.LabelEarlyStopping = given.LabelEarlyStopping;
                 break;
             case Variants.Baseline:
                 o = o.AsBaseline();
@@ -215,6 +217,7 @@ internal sealed class ExperimentRunner : IDisposable
                 result["heldOutLabelAccuracy"] = report.FinalHeldOutLabelAccuracy;
                 result["labelledTrainingDocuments"] = report.LabelledTrainingDocuments;
                 result["labelledHeldOutDocuments"] = report.LabelledHeldOutDocuments;
+                result["earlyStoppedStep"] = report.EarlyStoppedStep;
             }
 
             var matrix = new EmbeddingMatrix(stage.GetEmbeddingMatrix(), stage.Model.Dimension);

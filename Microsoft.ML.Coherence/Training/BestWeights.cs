@@ -1,0 +1,61 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Coherence.Training;
+
+/// <summary>
+/// Early stopping on the held-out label accuracy (<see cref="CoherenceEmbeddingOptions.LabelEarlyStopping"/>): a copy of the
+/// model's parameters at the evaluation with the best accuracy so far (the latest of equal ones, since later weights have
+/// seen more of the unsupervised terms), written back into the model when training ends.
+/// </summary>
+internal sealed class BestWeights : IDisposable
+{
+    private Tensor[]? _copies;
+
+    /// <summary>The step whose weights are kept, or null before the first evaluation.</summary>
+    public int? Step { get; private set; }
+
+    /// <summary>The held-out label accuracy at <see cref="Step"/>.</summary>
+    public double Accuracy { get; private set; } = double.NegativeInfinity;
+
+    /// <summary>Keeps a copy of <paramref name="model"/>'s parameters when <paramref name="accuracy"/> is at least the best so far.</summary>
+    /// <returns>True when the copy was taken.</returns>
+    public bool Offer(nn.Module model, int step, double accuracy)
+    {
+        if (accuracy < Accuracy)
+            return false;
+        using var noGrad = torch.no_grad();
+        var parameters = model.parameters().ToArray();
+        if (_copies is null)
+        {
+            _copies = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+        }
+        else
+        {
+            for (int i = 0; i < parameters.Length; i++)
+                _copies[i].copy_(parameters[i]);
+        }
+        Step = step;
+        Accuracy = accuracy;
+        return true;
+    }
+
+    /// <summary>Writes the kept parameters back into <paramref name="model"/>; false when nothing was kept.</summary>
+    public bool Restore(nn.Module model)
+    {
+        if (_copies is null)
+            return false;
+        using var noGrad = torch.no_grad();
+        var parameters = model.parameters().ToArray();
+        for (int i = 0; i < parameters.Length; i++)
+            parameters[i].copy_(_copies[i]);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        foreach (var copy in _copies ?? [])
+            copy.Dispose();
+        _copies = null;
+    }
+}
