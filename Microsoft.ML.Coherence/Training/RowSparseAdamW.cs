@@ -21,9 +21,9 @@ namespace Microsoft.ML.Coherence.Training;
 /// AdamW applied to it at steps τ = L+1 .. t-1 with a zero gradient, in closed form, because those steps scale the row's
 /// m and v by powers of β1 and β2 only: with r = β1/sqrt(β2) and a_τ = lr_τ sqrt(1 - β2^τ)/(1 - β1^τ),
 /// p ← p·Π(1 - lr_τ wd) - S(L, t-1) · m / (sqrt(v) + ε), S(L, u) = Σ_{τ=L+1..u} a_τ r^(τ-L); m ← β1^k m; v ← β2^k v (k = t-1-L);
-/// then this step's update exactly as dense AdamW's at step t. The trainer calls <see cref="CatchUp(Parameter, Tensor)"/>
-/// on a step's rows before its forward pass, so the gradient is taken at the weights dense AdamW would hold (a row caught
-/// up only inside <see cref="Step"/> would have its gradient taken at stale weights). S is kept per step for the last <see cref="Window"/> steps
+/// then this step's update exactly as dense AdamW's at step t. The catch-up is its own call,
+/// <see cref="CatchUp(Parameter, Tensor)"/>, made on a step's rows before its forward pass, so the gradient is taken at the
+/// weights dense AdamW would hold. S is kept per step for the last <see cref="Window"/> steps
 /// (r^Window is below 10^-20, so older sums are final). This equals dense AdamW up to where ε sits in a zero-gradient step
 /// (ε·sqrt(1 - β2^τ) against ε) and the order of weight decay within the missed steps (exact with the default decay 0);
 /// the test holds it to 1e-5 over a schedule. <see cref="Flush"/> applies every row's pending tail at the end of training.
@@ -76,7 +76,11 @@ internal sealed class RowSparseAdamW : IDisposable
     /// <summary>Each row's last update step of <paramref name="table"/> (0: never), [V] float64 (for tests and diagnostics; do not modify).</summary>
     public Tensor RowSteps(Parameter table) => _lastStep[IndexOf(table)];
 
-    /// <summary>Step <paramref name="table"/>: catches rows <paramref name="rows"/> up on the steps they missed, then updates them from their gradient.</summary>
+    /// <summary>
+    /// Step <paramref name="table"/>: updates rows <paramref name="rows"/> from their gradient. Call
+    /// <see cref="CatchUp(Parameter, Tensor)"/> on the same rows before the forward pass that produced the gradient; a row
+    /// that was not caught up would skip the tail of the steps it missed (plain lazy Adam).
+    /// </summary>
     /// <param name="table">One of <see cref="Tables"/>.</param>
     /// <param name="rows">[U] int64 distinct row ids on the table's device (duplicates would race in the write-back).</param>
     /// <param name="gradient">[U, d] the gradient of those rows, in the order of <paramref name="rows"/>.</param>
@@ -99,9 +103,8 @@ internal sealed class RowSparseAdamW : IDisposable
         var weights = table.index_select(0, rows);
         var first = _firstMoment[i].index_select(0, rows);
         var second = _secondMoment[i].index_select(0, rows);
-        CatchUp(history, weights, first, second, _lastStep[i].index_select(0, rows));
 
-        // This step, as dense AdamW at step t.
+        // This step, as dense AdamW at step t (the rows were caught up to step t - 1 by CatchUp, or are new).
         if (_weightDecay != 0)
         {
             using var decay = (1 - LearningRate * _weightDecay).ToScalar();
