@@ -126,13 +126,13 @@ public sealed class RowSparseTrainingTests
     }
 
     /// <summary>What the catch-up is for: a row touched once keeps moving under dense AdamW (its first moment decays into the
-    /// weights), here about 8 times its own step; the flush applies that tail, which plain lazy Adam drops. The row is touched
-    /// at step 1,000 only, the other row at every step; expected: dense AdamW's update at step 1,000 and its 200
+    /// weights), here about 10 times its own step; the flush applies that tail, which plain lazy Adam drops. The row is touched
+    /// at step 1,000 only, the other row at every step; expected: dense AdamW's update at step 1,000 and its 700
     /// zero-gradient steps after it, computed here from the AdamW formulas.</summary>
     [TestMethod]
     public void AOnceTouchedRowTakesDenseAdamWsTailAtTheFlush()
     {
-        const int Touch = 1000, After = 200;
+        const int Touch = 1000, After = 700; // 700 > RowSparseAdamW.Window: the flush reads the finalised sum of step 1,000
         const double Lr = 0.01, B1 = 0.9, B2 = 0.999, Eps = 1e-8;
         using var table = new TorchSharp.Modules.Parameter(torch.zeros(2, 1));
         using var sparse = new RowSparseAdamW([table], Lr, 0.0);
@@ -156,7 +156,7 @@ public sealed class RowSparseTrainingTests
         }
         Console.WriteLine($"row 0: its own step {ownStep:F6} (dense {expectedOwn:F6}); after the flush {flushed:F6} (dense AdamW {expected:F6})");
         Assert.AreEqual(expectedOwn, ownStep, 1e-6, "the touch itself is dense AdamW's update at the global step");
-        Assert.AreEqual(expected, flushed, Math.Abs(expected) * 0.01, "the flushed row is within 1% of dense AdamW's");
+        Assert.AreEqual(expected, flushed, Math.Abs(expected) * 1e-4, "the flushed row is dense AdamW's to 1e-4 (relative)");
         Assert.IsTrue(flushed < 5 * ownStep, $"the tail carries the row well past its own step: {flushed:F6} vs {ownStep:F6}");
     }
 

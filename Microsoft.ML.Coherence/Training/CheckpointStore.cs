@@ -19,7 +19,7 @@ namespace Microsoft.ML.Coherence.Training;
 internal sealed class CheckpointStore
 {
     // 4: the optimiser state holds the row-sparse embedding optimiser's moments and per-row step counts.
-    private const string Magic = "COHERENCE-CHECKPOINT-4";
+    private const string Magic = "COHERENCE-CHECKPOINT-5"; // 5: the row-sparse optimiser keeps a per-step history for its catch-up
     private const int Keep = 2;
     private const int HashLength = 32;
     private readonly string _directory;

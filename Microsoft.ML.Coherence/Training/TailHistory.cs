@@ -100,7 +100,7 @@ internal sealed class TailHistory : IDisposable
 
         public Tensor Of(List<double> values, Device device)
         {
-            if (_buffer is null || _buffer.device != device || _buffer.shape[0] < values.Count)
+            if (_buffer is null || _buffer.device_type != device.type || _buffer.device_index != device.index || _buffer.shape[0] < values.Count)
             {
                 var grown = zeros(Math.Max(1024, 2L * values.Count), dtype: ScalarType.Float64, device: device).DetachFromDisposeScope();
                 _buffer?.Dispose();
