@@ -146,7 +146,8 @@ internal sealed class RowSparseAdamW : IDisposable
         _firstMoment[i].index_copy_(0, rows, first);
         _secondMoment[i].index_copy_(0, rows, second);
         using var stepValue = ((double)_history[i].Steps).ToScalar();
-        _lastStep[i].index_copy_(0, rows, last.masked_fill_(last.gt(0), stepValue));
+        using var zero = 0.0.ToScalar();
+        _lastStep[i].index_copy_(0, rows, last.masked_fill_(last.gt(zero), stepValue));
     }
 
     /// <summary>
@@ -165,7 +166,8 @@ internal sealed class RowSparseAdamW : IDisposable
             CatchUp(_history[i], weights, _firstMoment[i], _secondMoment[i], _lastStep[i]);
             _tables[i].copy_(weights);
             using var stepValue = ((double)_history[i].Steps).ToScalar();
-            _lastStep[i].masked_fill_(_lastStep[i].gt(0), stepValue);
+            using var zero = 0.0.ToScalar();
+            _lastStep[i].masked_fill_(_lastStep[i].gt(zero), stepValue);
         }
     }
 
@@ -185,21 +187,22 @@ internal sealed class RowSparseAdamW : IDisposable
         using var logBeta2 = Math.Log(_beta2).ToScalar();
         using var epsilon = _epsilon.ToScalar();
         using var windowValue = ((double)Window).ToScalar();
+        using var zero = 0.0.ToScalar();
 
-        var updated = last.gt(0);
-        var missed = last.neg().add_(untilStep).mul_(updated.to(ScalarType.Float64));                     // k per row; 0 if never updated
+        var updated = last.gt(zero);
+        var missed = last.neg().PlusInPlace(untilStep).mul_(updated.to(ScalarType.Float64));                     // k per row; 0 if never updated
         var lastIndex = last.to(ScalarType.Int64);
         var (recent, final) = history.Sums(weights.device);                                                // S(u - k, u) for k <= Window; S(L, ∞) by L
         var tail = torch.where(missed.le(windowValue),
-            recent.index_select(0, missed.clamp_max(Window).to(ScalarType.Int64)),
+            recent.index_select(0, missed.clamp_max(windowValue).to(ScalarType.Int64)),
             final.index_select(0, lastIndex));                                                             // S(L, u) per row
         if (_weightDecay != 0)
         {
             var logDecay = history.LogDecayPrefix(weights.device);                                         // Σ_{τ<=n} log(1 - lr_τ wd)
-            var decay = logDecay.index_select(0, lastIndex).neg().add_(logDecay[until]).exp_().masked_fill_(updated.logical_not(), one);
+            var decay = logDecay.index_select(0, lastIndex).neg().Plus(logDecay[until]).exp_().masked_fill_(updated.logical_not(), one);
             weights.mul_(decay.to(weights.dtype).unsqueeze(1));
         }
-        var denominator = second.sqrt().add_(epsilon); // dense AdamW's is sqrt(v) + ε·sqrt(1 - β2^τ): the same up to ε
+        var denominator = second.sqrt().PlusInPlace(epsilon); // dense AdamW's is sqrt(v) + ε·sqrt(1 - β2^τ): the same up to ε
         weights.addcmul_(first, denominator.reciprocal_().mul_(tail.neg().to(weights.dtype).unsqueeze(1)), one);
         first.mul_(missed.mul(logBeta1).exp_().to(first.dtype).unsqueeze(1));
         second.mul_(missed.mul(logBeta2).exp_().to(second.dtype).unsqueeze(1));
