@@ -324,6 +324,7 @@ public sealed class BadInputMatrixTests
     [DataRow("LabelBatchSize", 0, "greater than 0", 0)]
     [DataRow("LabelHoldOutFraction", 0.5f, "0 to less than 0.5", 0)]
     [DataRow("LabelHoldOutFraction", -0.1f, "0 to less than 0.5", 0)]
+    [DataRow("LabelEarlyStopping", true, "false without LabelColumnName: it stops on the held-out label accuracy, which needs a label column", 0)]
     public void InvalidOptionFailsWhenTheStageIsCreatedNamingItsValueAndTheValidRange(string option, object value, string valid, int layers)
     {
         var options = new CoherenceEmbeddingOptions { EmbeddingDimension = Dimension, Layers = layers };
