@@ -2,14 +2,15 @@
 # The side-by-side experiments of issue 9: for each dataset and label fraction, every harness variant
 # (FeaturizeText, the stage's baseline / sca / time-matched baseline / ablations, their concatenations,
 # fastText's vectors and classifier) over several seeds, with WordNet synonym pairs built from that
-# dataset's train texts for the rare-word AUC. One harness process per (dataset, fraction), one after
-# the other; each writes results.json, report.md and PNGs into its own folder.
+# dataset's train texts for the rare-word AUC (left out, with a message, when the text yields no pairs).
+# One harness process per (dataset, fraction), PARALLEL at a time; each writes results.json, report.md and
+# PNGs into its own folder, and its console output to that folder's name + .log.
 #
 #   scripts/run-peer-experiments.sh [harness options]      # e.g. --steps 500 --eval-interval 50
 #
 # Environment (defaults in brackets):
 #   DATA       folder with <set>/{train,test}.tsv             [data/full; run scripts/get-data.sh first]
-#   OUT        output root; runs go to OUT/<set>-labels-<F>   [out/peers]
+#   OUT        output root; runs go to OUT/<name>-labels-<F>  [out/peers; <name> is wordnet30k for WORDNET_ROWS=30000]
 #   SETS       datasets                                       ["spam wordnet"]
 #   FRACTIONS  label fractions                                ["1 0.1"]
 #   SEEDS      seeds 1..SEEDS                                 [3]
@@ -46,7 +47,7 @@ for set in $SETS; do
   name="$set"
   if [[ "$set" == wordnet && "$WORDNET_ROWS" != 0 ]]; then
     # The first rows keep the whole file's label mix; the test split stays whole.
-    name="wordnet$((WORDNET_ROWS / 1000))k"
+    if (( WORDNET_ROWS % 1000 == 0 )); then name="wordnet$((WORDNET_ROWS / 1000))k"; else name="wordnet$WORDNET_ROWS"; fi
     train="$OUT/$name-train.tsv"
     mkdir -p "$OUT"
     head -n "$WORDNET_ROWS" "$DATA/$set/train.tsv" > "$train"
@@ -55,13 +56,15 @@ for set in $SETS; do
   pairs="$OUT/$name-pairs.tsv"
   mkdir -p "$OUT"
   harness wordnet-pairs --train "$train" --wordnet "$WORDNET_DIR" --out "$pairs"
+  pairs_option=(--pairs "$pairs")
+  [[ -s "$pairs" ]] || { echo "run-peer-experiments: no synonym pairs for $set (too little text); running without --pairs" >&2; pairs_option=(); }
   running=0
   for fraction in $FRACTIONS; do
     echo "== $set, label fraction $fraction -> $OUT/$name-labels-$fraction"
     # One libtorch thread: on a shared 2-core machine two intra-op threads spin against other work
     # (docs/results/README.md measured 0.09-0.11 s/step with 1 thread against 0.22-0.37 with 2).
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 harness \
-      --train "$train" --test "$DATA/$set/test.tsv" --pairs "$pairs" --variants "$VARIANTS" \
+      --train "$train" --test "$DATA/$set/test.tsv" "${pairs_option[@]}" --variants "$VARIANTS" \
       --seeds "$SEEDS" --label-fraction "$fraction" --title "$set, label fraction $fraction" \
       --out "$OUT/$name-labels-$fraction" "$@" > "$OUT/$name-labels-$fraction.log" 2>&1 &
     running=$((running + 1))
