@@ -156,18 +156,10 @@ internal sealed class RowSparseAdamW : IDisposable
     /// </summary>
     public void Flush()
     {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        for (int i = 0; i < _tables.Length; i++)
+        foreach (var table in _tables)
         {
-            if (_history[i].Steps == 0)
-                continue;
-            var weights = _tables[i].detach().clone();
-            CatchUp(_history[i], weights, _firstMoment[i], _secondMoment[i], _lastStep[i]);
-            _tables[i].copy_(weights);
-            using var stepValue = ((double)_history[i].Steps).ToScalar();
-            using var zero = 0.0.ToScalar();
-            _lastStep[i].masked_fill_(_lastStep[i].gt(zero), stepValue);
+            using var all = ScalarArithmetic.Range(0, table.shape[0], table.device);
+            CatchUp(table, all);
         }
     }
 
