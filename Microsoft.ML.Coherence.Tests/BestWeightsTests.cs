@@ -23,18 +23,18 @@ public sealed class BestWeightsTests
         torch.random.manual_seed(3);
         using var module = nn.Linear(4, 3);
         using var best = new BestWeights();
-        Assert.IsFalse(best.Restore(module), "nothing offered yet");
+        Assert.IsFalse(best.Restore(module.parameters().ToArray()), "nothing offered yet");
 
-        Assert.IsTrue(best.Offer(module, step: 10, accuracy: 0.50));
+        Assert.IsTrue(best.Offer(module.parameters().ToArray(), step: 10, accuracy: 0.50));
         var atTen = Weights(module);
         Shift(module, 1f);
-        Assert.IsFalse(best.Offer(module, step: 20, accuracy: 0.40), "a worse accuracy keeps step 10's copy");
+        Assert.IsFalse(best.Offer(module.parameters().ToArray(), step: 20, accuracy: 0.40), "a worse accuracy keeps step 10's copy");
         Shift(module, 1f);
-        Assert.IsTrue(best.Offer(module, step: 30, accuracy: 0.50), "an equal accuracy later replaces the copy");
+        Assert.IsTrue(best.Offer(module.parameters().ToArray(), step: 30, accuracy: 0.50), "an equal accuracy later replaces the copy");
         var atThirty = Weights(module);
         Shift(module, 1f);
 
-        Assert.IsTrue(best.Restore(module));
+        Assert.IsTrue(best.Restore(module.parameters().ToArray()));
         CollectionAssert.AreEqual(atThirty, Weights(module));
         Assert.AreEqual(30, best.Step);
         Assert.AreEqual(0.50, best.Accuracy);

@@ -64,7 +64,29 @@ public sealed class LabelAwareTests
         EmbeddingDimension = 16, ContextLength = 16, BatchSize = 16, Steps = 300, MinCount = 1, NeighborCount = 8,
         AnchorsPerStep = 64, CoherenceNegatives = 32, SampledSoftmaxNegatives = 32, EvaluationInterval = 100,
         LearningRate = 0.01f, Seed = 7, HeldOutFraction = 0, LabelColumnName = labelColumn,
+        LabelBatchSize = 32, // the size these tests' margins were measured with; the default sizes it from LabelEpochs
     };
+
+    [TestMethod]
+    public void TheDefaultLabelBatchMakesLabelEpochsPassesOverTheLabelledRows()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = CueCorpus(300, classes: 3, seed: 81);
+        var options = Options(LabelColumn);
+        options.LabelBatchSize = null;
+        options.LabelEpochs = 10;
+        options.Steps = 50;
+        options.LabelHoldOutFraction = 0;
+        using var stage = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, options).Fit(ml.Data.LoadFromEnumerable(rows));
+        // 300 labelled training rows, 10 passes in 50 steps: 60 rows a step.
+        Assert.AreEqual(300, stage.Report.LabelledTrainingDocuments);
+        Assert.AreEqual(60, stage.Report.Options.LabelBatchSize);
+        Assert.IsNull(options.LabelBatchSize, "the user's options are not changed");
+
+        options.LabelEpochs = 0.01f; // 3 rows in 50 steps round up to 1 a step
+        using var small = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, options).Fit(ml.Data.LoadFromEnumerable(rows));
+        Assert.AreEqual(1, small.Report.Options.LabelBatchSize);
+    }
 
     private static (double Train, double Test) DownstreamAccuracy(MLContext ml, ITransformer stage, IDataView train, IDataView test)
     {
@@ -296,6 +318,52 @@ public sealed class LabelAwareTests
         StringAssert.Contains(error.Message, "false when LabelHoldOutFraction is 0");
     }
 
+    /// <summary>
+    /// Classes that only word order tells apart: each row is 12 topic words with one cue pair inserted side by side, "xk yk"
+    /// in class 0 and "yk xk" in class 1, so both classes have the same words in the same proportions. Mean word vectors
+    /// cannot separate them; the vector of the bigram can, in training and in the saved chain alike.
+    /// </summary>
+    private static List<LabeledRow> OrderCorpus(int rows, int seed)
+    {
+        var random = new Random(seed);
+        var topics = PlantedCorpus.Generate(groups: 4, wordsPerGroup: 20, sentences: rows, sentenceLength: 12, inGroupShare: 0.8, seed: seed + 1);
+        var result = new List<LabeledRow>(rows);
+        for (int r = 0; r < rows; r++)
+        {
+            int label = random.Next(2);
+            int cue = random.Next(4);
+            var words = topics[r].Split(' ').ToList();
+            words.Insert(random.Next(words.Count + 1), label == 0 ? $"x{cue} y{cue}" : $"y{cue} x{cue}");
+            result.Add(new LabeledRow { Label = $"class{label}", Text = string.Join(' ', words) });
+        }
+        return result;
+    }
+
+    [TestMethod]
+    public void WordBigramsSeparateClassesThatOnlyWordOrderTellsApart()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadFromEnumerable(OrderCorpus(400, seed: 71));
+        var test = ml.Data.LoadFromEnumerable(OrderCorpus(300, seed: 72));
+        var words = Options(LabelColumn);
+        words.Steps = 200;
+        var withBigrams = words.Clone();
+        withBigrams.WordBigrams = 1000;
+
+        using var wordsOnly = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, words).Fit(train);
+        using var bigramStage = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, withBigrams).Fit(train);
+        var (_, wordsTest) = DownstreamAccuracy(ml, wordsOnly, train, test);
+        var (_, bigramTest) = DownstreamAccuracy(ml, bigramStage, train, test);
+        Console.WriteLine($"SDCA test accuracy: words only {wordsTest:F4}, with bigrams {bigramTest:F4}; " +
+            $"held-out label accuracy {wordsOnly.Report.FinalHeldOutLabelAccuracy:F4} / {bigramStage.Report.FinalHeldOutLabelAccuracy:F4}");
+        // Chance is 0.5 and words alone cannot beat it; the cue bigrams are in every row. Measured (seed 7, CPU): see the docs.
+        Assert.IsTrue(wordsTest < 0.65, $"words only: {wordsTest:F4} should stay near chance");
+        Assert.IsTrue(bigramTest > 0.9, $"with bigrams: {bigramTest:F4} should separate the classes");
+        Assert.IsTrue(bigramStage.Report.FinalHeldOutLabelAccuracy > 0.9, "the head, on held-out labelled rows, separates them too");
+        Assert.AreEqual(0, wordsOnly.Report.WordBigrams);
+        Assert.IsTrue(bigramStage.Report.WordBigrams >= 8, $"{bigramStage.Report.WordBigrams} bigram vectors: at least the 8 cue pairs");
+    }
+
     [TestMethod]
     public void TheSameSeedGivesTheSameLabelAwareFeatures()
     {
@@ -327,7 +395,9 @@ public sealed class LabelAwareTests
         var rows = CueCorpus(200, classes: 3, seed: 61);
         var options = Options(LabelColumn);
         options.Steps = 40;
+        options.WordBigrams = 500; // the bigram lookup is in the graph too
         using var stage = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, options).Fit(ml.Data.LoadFromEnumerable(rows));
+        Assert.IsTrue(stage.Report.WordBigrams > 0);
         string[] texts = ["cue0x1 g0w1 g1w2", "cue2x3", "never seen words", rows[0].Text];
         // Scoring needs no label column.
         var input = ml.Data.LoadFromEnumerable(texts.Select(t => new TextRow { Text = t }).ToArray());

@@ -72,12 +72,14 @@ public sealed class CoherenceEmbeddingOptions
         public const float HeldOutFraction = 0.05f;
         /// <summary>Weight of the label loss when <see cref="CoherenceEmbeddingOptions.LabelColumnName"/> is set.</summary>
         public const float LabelWeight = 10.0f;
-        /// <summary>Labelled documents per step for the label loss.</summary>
-        public const int LabelBatchSize = 32;
+        /// <summary>Passes over the labelled training documents that the label loss makes in a run, when <see cref="CoherenceEmbeddingOptions.LabelBatchSize"/> is null.</summary>
+        public const float LabelEpochs = 4f;
         /// <summary>Share of the labelled training documents kept out of the label loss to measure held-out label accuracy.</summary>
         public const float LabelHoldOutFraction = 0.1f;
         /// <summary>Whether a label-aware run keeps the weights of its best held-out label accuracy.</summary>
         public const bool LabelEarlyStopping = false;
+        /// <summary>Word bigrams with a vector in the label-aware mode (0: none).</summary>
+        public const int WordBigrams = 0;
     }
 
     /// <summary>Embedding dimension d (&gt; 0; divisible by <see cref="Heads"/> when <see cref="Layers"/> &gt; 0).</summary>
@@ -179,8 +181,20 @@ public sealed class CoherenceEmbeddingOptions
     public string? LabelColumnName { get; set; }
     /// <summary>Weight lambda_label of the label loss (a finite number, 0 or more); used only with <see cref="LabelColumnName"/>.</summary>
     public float LabelWeight { get; set; } = Defaults.LabelWeight;
-    /// <summary>Labelled documents drawn (with replacement) for the label loss at each step; used only with <see cref="LabelColumnName"/>.</summary>
-    public int LabelBatchSize { get; set; } = Defaults.LabelBatchSize;
+    /// <summary>
+    /// Labelled documents drawn (with replacement) for the label loss at each step (greater than 0); used only with
+    /// <see cref="LabelColumnName"/>. Null, the default, sizes it from the data: ceil(<see cref="LabelEpochs"/> × labelled
+    /// training documents / <see cref="Steps"/>), at least 1, so the label loss sees its rows about
+    /// <see cref="LabelEpochs"/> times whatever the corpus and the share of labelled rows. The report's options give the size used.
+    /// </summary>
+    public int? LabelBatchSize { get; set; }
+    /// <summary>
+    /// Passes over the labelled training documents that the label loss makes in the run when <see cref="LabelBatchSize"/> is
+    /// null (a finite number greater than 0). The default, 4, was chosen on validation splits carved from train
+    /// (docs/results/label): more passes fit the labelled rows harder, which helps the stage's features alone when labels
+    /// are many and hurts them next to FeaturizeText and when labels are few (the stacking trap).
+    /// </summary>
+    public float LabelEpochs { get; set; } = Defaults.LabelEpochs;
     /// <summary>
     /// Share of the labelled training documents (seeded by <see cref="Seed"/>) that the label loss never sees; the head's
     /// accuracy on them is the report's held-out label accuracy, a signal for early stopping and for the stacking trap
@@ -195,6 +209,16 @@ public sealed class CoherenceEmbeddingOptions
     /// <see cref="LabelHoldOutFraction"/> greater than 0.
     /// </summary>
     public bool LabelEarlyStopping { get; set; } = Defaults.LabelEarlyStopping;
+    /// <summary>
+    /// Word bigrams for the label-aware mode, as fastText's <c>-wordNgrams 2</c>: the at most this many most frequent pairs
+    /// of consecutive known words of the labelled training rows (each seen at least <see cref="MinCount"/> times) get a
+    /// vector, which only the label loss trains and which the mean averages with the word vectors, in training and in the
+    /// saved chain (the pair is hashed there with built-in ONNX operators). 0 or more; 0 means no bigrams. Used only with
+    /// <see cref="LabelColumnName"/> in static mode (<see cref="Layers"/> = 0) with <see cref="CoherencePooling.Mean"/> or
+    /// <see cref="CoherencePooling.MeanMax"/> pooling; ignored (and logged) otherwise. Each bigram adds d floats to the
+    /// saved model. The word vectors (<c>GetEmbeddingMatrix</c>, the exports) do not include them.
+    /// </summary>
+    public int WordBigrams { get; set; } = Defaults.WordBigrams;
     /// <summary>How token vectors are pooled into row features.</summary>
     public CoherencePooling Pooling { get; set; } = CoherencePooling.Mean;
     /// <summary>Random seed; null takes one from the MLContext's seed.</summary>

@@ -35,6 +35,8 @@ public sealed class CoherenceTrainingReport
     public int LabelledTrainingDocuments { get; init; }
     /// <summary>Labelled training documents kept out of the label loss to measure <see cref="FinalHeldOutLabelAccuracy"/>.</summary>
     public int LabelledHeldOutDocuments { get; init; }
+    /// <summary>Word bigrams with a vector (<see cref="CoherenceEmbeddingOptions.WordBigrams"/>); 0 without.</summary>
+    public int WordBigrams { get; init; }
     /// <summary>
     /// The label head's accuracy on those held-out documents for the fitted weights (at the end, or at <see cref="EarlyStoppedStep"/>);
     /// null without them.

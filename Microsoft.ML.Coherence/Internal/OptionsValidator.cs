@@ -77,7 +77,12 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelColumnName), $"'{o.LabelColumnName}'",
                 "null with CheckpointDirectory set: the label head is not checkpointed, so a resumed run would not be the same run");
         NonNegativeFinite(nameof(o.LabelWeight), o.LabelWeight);
-        Positive(nameof(o.LabelBatchSize), o.LabelBatchSize);
+        if (o.LabelBatchSize is { } labelBatch)
+            Positive(nameof(o.LabelBatchSize), labelBatch);
+        if (!(o.LabelEpochs > 0) || float.IsInfinity(o.LabelEpochs))
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelEpochs), o.LabelEpochs, "a finite number greater than 0");
+        if (o.WordBigrams < 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.WordBigrams), o.WordBigrams, "0 (no bigrams) or more");
         if (!(o.LabelHoldOutFraction >= 0 && o.LabelHoldOutFraction < 0.5f))
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction, "0 to less than 0.5");
         if (o.LabelEarlyStopping && o.LabelColumnName is null)

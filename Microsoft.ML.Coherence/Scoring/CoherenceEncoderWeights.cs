@@ -56,6 +56,20 @@ internal sealed class CoherenceEncoderWeights
 
     public bool HasSubwords => SubwordVectors.Length > 0;
 
+    /// <summary>Word bigrams (static mode, label-aware): the row of each hash slot, see <see cref="Statistics.WordBigrams"/>; empty for none.</summary>
+    public int[] BigramSlotRows { get; init; } = [];
+
+    /// <summary>Word bigrams: the bigram table [rows, Dimension], row 0 the zero row of pairs without a vector; empty for none.</summary>
+    public float[] BigramVectors { get; init; } = [];
+
+    public bool HasBigrams => BigramSlotRows.Length > 0;
+
+    /// <summary>Rows of the bigram table (0 without bigrams).</summary>
+    public int BigramRows => Dimension > 0 ? BigramVectors.Length / Dimension : 0;
+
+    /// <summary>The bigram lookup; only with <see cref="HasBigrams"/>.</summary>
+    public Statistics.WordBigrams Bigrams() => new(BigramSlotRows, BigramRows);
+
     /// <summary>Rows of the subword table (0 without subwords).</summary>
     public int SubwordBuckets => Dimension > 0 ? SubwordVectors.Length / Dimension : 0;
 
@@ -65,12 +79,20 @@ internal sealed class CoherenceEncoderWeights
     public int Layers => Blocks.Count;
 
     /// <summary>A copy with SIF's token weights and common component.</summary>
-    public CoherenceEncoderWeights WithSif(float[] tokenWeights, float[] commonComponent) => new()
+    public CoherenceEncoderWeights WithSif(float[] tokenWeights, float[] commonComponent) =>
+        Copy(tokenWeights, commonComponent, BigramSlotRows, BigramVectors);
+
+    /// <summary>A copy with word bigrams: the slot table and the bigram vectors [rows, d].</summary>
+    public CoherenceEncoderWeights WithBigrams(int[] slotRows, float[] vectors) =>
+        Copy(TokenWeights, CommonComponent, slotRows, vectors);
+
+    private CoherenceEncoderWeights Copy(float[] tokenWeights, float[] commonComponent, int[] bigramSlotRows, float[] bigramVectors) => new()
     {
         VocabularySize = VocabularySize, Dimension = Dimension, Heads = Heads, ContextLength = ContextLength,
         Embeddings = Embeddings, Positions = Positions, Blocks = Blocks, FinalNormWeight = FinalNormWeight, FinalNormBias = FinalNormBias,
         SubwordVectors = SubwordVectors, SubwordMinLength = SubwordMinLength, SubwordMaxLength = SubwordMaxLength,
         TokenWeights = tokenWeights, CommonComponent = commonComponent,
+        BigramSlotRows = bigramSlotRows, BigramVectors = bigramVectors,
     };
 
     /// <summary>Columns per attention head, d / H.</summary>
@@ -106,6 +128,17 @@ internal sealed class CoherenceEncoderWeights
                 Throw(paramName, "SubwordVectors are for static mode; this encoder has Transformer layers.");
             if (SubwordMinLength < 2 || SubwordMaxLength < SubwordMinLength || SubwordMaxLength > Text.CharNgramHasher.MaxSupportedLength)
                 Throw(paramName, $"SubwordMinLength..SubwordMaxLength is {SubwordMinLength}..{SubwordMaxLength}; expected 2 <= min <= max <= {Text.CharNgramHasher.MaxSupportedLength}.");
+        }
+
+        if (BigramSlotRows is null || BigramVectors is null || (BigramSlotRows.Length == 0) != (BigramVectors.Length == 0) || BigramVectors.Length % Dimension != 0)
+            Throw(paramName, "BigramSlotRows and BigramVectors must both be empty or both be given, BigramVectors a multiple of Dimension.");
+        if (HasBigrams)
+        {
+            if (Layers > 0 || TokenWeights.Length > 0)
+                Throw(paramName, "Bigrams are for static mode with Mean or MeanMax pooling; this encoder has Transformer layers or SIF weights.");
+            int rows = BigramRows;
+            if (BigramSlotRows.Any(r => r < 0 || r >= rows))
+                Throw(paramName, $"BigramSlotRows must lie in 0..{rows - 1} (the rows of BigramVectors).");
         }
 
         if (Layers == 0)

@@ -16,7 +16,8 @@ namespace Microsoft.ML.Coherence.Scoring;
 /// input declared <c>[1, "n"]</c>; an empty row arrives as <c>[1, 0]</c>.</para>
 /// <para>Output <c>features</c>: FLOAT <c>[D]</c>, D = d (Mean) or 2d (MeanMax), so ML.NET sees a
 /// known-size <c>Vector&lt;Single, D&gt;</c>.</para>
-/// <para>Static mode (no blocks) is a Gather and masked reductions. Transformer mode computes only the row's
+/// <para>Static mode (no blocks) is a Gather and masked reductions (with word bigrams, <see cref="OnnxBigramWriter"/>
+/// appends the bigram vectors to the words' states first). Transformer mode computes only the row's
 /// real positions: the whole chunks of L as one batch <c>[floor(n / L), L, d]</c> and the last, shorter chunk as
 /// <c>[1, n mod L, d]</c>, each with the causal mask cut to its length (the blocks' weights are shared by both
 /// passes), then pools. ML.NET's ONNX transformer still calls the graph once per row, so rows are not batched
@@ -139,6 +140,10 @@ internal static class OnnxEncoderWriter
         }
 
         known ??= g.Node("Greater", [ids, g.Int64s("zero_id", [0])]);
+        if (weights.HasBigrams)
+        {
+            (states, known) = OnnxBigramWriter.Write(g, weights, ids, states, known);
+        }
 
         if (pooling == CoherencePooling.Sif && weights.TokenWeights.Length > 0)
         {

@@ -8,8 +8,16 @@ namespace Microsoft.ML.Coherence.Scoring;
 internal static class ReferenceEncoder
 {
     /// <summary>Encodes one row of token ids (0 = unknown) into its pooled feature vector.</summary>
-    public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids) =>
-        Pool(Forward(weights, ids), ids, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
+    public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids)
+    {
+        var states = Forward(weights, ids);
+        if (!weights.HasBigrams)
+            return Pool(states, ids, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
+        var counted = new bool[ids.Length];
+        for (var t = 0; t < ids.Length; t++)
+            counted[t] = ids[t] != 0;
+        return PoolWithBigrams(weights, pooling, ids, states, counted);
+    }
 
     /// <summary>
     /// Encodes one row given its words as well as their ids (0 = outside the vocabulary). With subwords, a word outside
@@ -43,7 +51,34 @@ internal static class ReferenceEncoder
             }
         }
 
-        return Pool(states, ids, counted, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
+        return weights.HasBigrams
+            ? PoolWithBigrams(weights, pooling, ids, states, counted)
+            : Pool(states, ids, counted, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
+    }
+
+    /// <summary>
+    /// Pools the words' states and, after them, the row's n - 1 bigram states: the vector of each pair of consecutive known
+    /// ids that has a row (see <see cref="Statistics.WordBigrams"/>), pooled like a word; pairs without one are not pooled.
+    /// </summary>
+    private static float[] PoolWithBigrams(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids, float[] states, bool[] counted)
+    {
+        int d = weights.Dimension;
+        int n = ids.Length;
+        var bigrams = weights.Bigrams();
+        int pairs = Math.Max(0, n - 1);
+        var allStates = new float[(n + pairs) * d];
+        var allCounted = new bool[n + pairs];
+        states.CopyTo(allStates, 0);
+        counted.CopyTo(allCounted, 0);
+        for (var t = 1; t < n; t++)
+        {
+            int row = bigrams.RowOf(ids[t - 1], ids[t]);
+            if (row == 0)
+                continue;
+            weights.BigramVectors.AsSpan(row * d, d).CopyTo(allStates.AsSpan((n + t - 1) * d, d));
+            allCounted[n + t - 1] = true;
+        }
+        return Pool(allStates, new int[n + pairs], allCounted, d, pooling, weights.TokenWeights, weights.CommonComponent);
     }
 
     /// <summary>

@@ -18,21 +18,20 @@ internal sealed class BestWeights : IDisposable
     /// <summary>The held-out label accuracy at <see cref="Step"/>.</summary>
     public double Accuracy { get; private set; } = double.NegativeInfinity;
 
-    /// <summary>Keeps a copy of <paramref name="model"/>'s parameters when <paramref name="accuracy"/> is at least the best so far.</summary>
+    /// <summary>Keeps a copy of <paramref name="parameters"/> when <paramref name="accuracy"/> is at least the best so far.</summary>
     /// <returns>True when the copy was taken.</returns>
-    public bool Offer(nn.Module model, int step, double accuracy)
+    public bool Offer(IReadOnlyList<Tensor> parameters, int step, double accuracy)
     {
         if (accuracy < Accuracy)
             return false;
         using var noGrad = torch.no_grad();
-        var parameters = model.parameters().ToArray();
         if (_copies is null)
         {
             _copies = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
         }
         else
         {
-            for (int i = 0; i < parameters.Length; i++)
+            for (int i = 0; i < parameters.Count; i++)
                 _copies[i].copy_(parameters[i]);
         }
         Step = step;
@@ -40,14 +39,13 @@ internal sealed class BestWeights : IDisposable
         return true;
     }
 
-    /// <summary>Writes the kept parameters back into <paramref name="model"/>; false when nothing was kept.</summary>
-    public bool Restore(nn.Module model)
+    /// <summary>Writes the kept copies back into <paramref name="parameters"/> (the same tensors, in the same order, as offered); false when nothing was kept.</summary>
+    public bool Restore(IReadOnlyList<Tensor> parameters)
     {
         if (_copies is null)
             return false;
         using var noGrad = torch.no_grad();
-        var parameters = model.parameters().ToArray();
-        for (int i = 0; i < parameters.Length; i++)
+        for (int i = 0; i < parameters.Count; i++)
             parameters[i].copy_(_copies[i]);
         return true;
     }

@@ -18,7 +18,7 @@ internal static class CheckpointFingerprint
 {
     /// <summary>
     /// Options that do not change the result: the device (a run may resume elsewhere), where the stage scores, and the checkpoint
-    /// settings themselves; and LabelEarlyStopping, which acts only with a label column, which checkpoints refuse.
+    /// settings themselves; and LabelEarlyStopping and WordBigrams, which act only with a label column, which checkpoints refuse.
     /// </summary>
     public static readonly IReadOnlyList<string> Excluded =
     [
@@ -28,6 +28,7 @@ internal static class CheckpointFingerprint
         nameof(CoherenceEmbeddingOptions.CheckpointInterval),
         nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint),
         nameof(CoherenceEmbeddingOptions.LabelEarlyStopping),
+        nameof(CoherenceEmbeddingOptions.WordBigrams),
     ];
 
     /// <summary>The options in the fingerprint, by name, with their values (the resolved seed for <see cref="CoherenceEmbeddingOptions.Seed"/>).</summary>
@@ -68,7 +69,8 @@ internal static class CheckpointFingerprint
         (nameof(o.Pooling), o.Pooling),
         (nameof(o.LabelColumnName), o.LabelColumnName ?? ""),
         (nameof(o.LabelWeight), o.LabelWeight),
-        (nameof(o.LabelBatchSize), o.LabelBatchSize),
+        (nameof(o.LabelBatchSize), o.LabelBatchSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
+        (nameof(o.LabelEpochs), o.LabelEpochs),
         (nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction),
         (nameof(o.Seed), seed),
     ];

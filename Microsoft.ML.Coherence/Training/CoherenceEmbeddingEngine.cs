@@ -71,10 +71,10 @@ internal static class CoherenceEmbeddingEngine
         {
             var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
-                new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, options, vocabulary, train), partial), diverged.InnerException);
+                new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), partial), diverged.InnerException);
         }
         var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes);
-        return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, options, vocabulary, train), report);
+        return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), report);
     }
 
     /// <summary>
@@ -99,15 +99,41 @@ internal static class CoherenceEmbeddingEngine
             return null;
         }
         var documents = LabelledDocuments.Select(labels, TokenCorpus.HeldOutRule(options.HeldOutFraction, seed), options.LabelHoldOutFraction, seed);
+        options.LabelBatchSize ??= LabelBatchSizeFor(options, documents.Training.Length);
         log($"Label column '{options.LabelColumnName}': {labels.Classes.Length} classes; {documents.Training.Length:N0} labelled training documents, " +
-            $"{documents.HeldOut.Length:N0} held out of the label loss; label weight {options.LabelWeight}.");
-        return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed);
+            $"{documents.HeldOut.Length:N0} held out of the label loss; label weight {options.LabelWeight}, {options.LabelBatchSize} labelled documents per step " +
+            $"({(double)options.LabelBatchSize * options.Steps!.Value / Math.Max(1, documents.Training.Length):F1} passes over them).");
+        return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed, BigramsFor(documents, train, options, log));
     }
 
-    /// <summary>The trained encoder, with what its pooling needs from the training text (SIF's weights and common component).</summary>
-    private static Scoring.CoherenceEncoderWeights EncoderWeights(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, Vocabulary vocabulary, TokenCorpus train)
+    /// <summary>The label batch for <see cref="CoherenceEmbeddingOptions.LabelEpochs"/> passes over <paramref name="labelled"/> documents in the run's steps, at least 1.</summary>
+    internal static int LabelBatchSizeFor(CoherenceEmbeddingOptions options, int labelled) =>
+        (int)Math.Clamp(Math.Ceiling(options.LabelEpochs * (double)labelled / options.Steps!.Value), 1, int.MaxValue);
+
+    /// <summary>The word bigrams of the labelled training documents (<see cref="CoherenceEmbeddingOptions.WordBigrams"/>), or null for none.</summary>
+    private static Statistics.WordBigrams? BigramsFor(LabelledDocuments documents, TokenCorpus train, CoherenceEmbeddingOptions options, Action<string> log)
+    {
+        if (options.WordBigrams == 0)
+            return null;
+        if (options.Layers > 0 || options.Pooling == CoherencePooling.Sif)
+        {
+            log($"WordBigrams is {options.WordBigrams} but bigrams need static mode with Mean or MeanMax pooling (Layers {options.Layers}, pooling {options.Pooling}): no bigrams.");
+            return null;
+        }
+        var bigrams = Statistics.WordBigrams.Build(documents.Training.Select(d => train.Document(d.Document).ToArray()), options.WordBigrams, options.MinCount);
+        log(bigrams is null
+            ? $"No word bigram of the labelled training documents is seen {options.MinCount} times (MinCount): no bigrams."
+            : $"Word bigrams: {bigrams.RowCount - 1:N0} vectors (at most {options.WordBigrams:N0}, seen at least {options.MinCount} times in the labelled training documents), {bigrams.SlotCount:N0} hash slots.");
+        return bigrams;
+    }
+
+    /// <summary>The trained encoder, with what its pooling needs from the training text (SIF's weights and common component) and the label head's bigrams.</summary>
+    private static Scoring.CoherenceEncoderWeights EncoderWeights(CoherenceTrainer trainer, LabelHead? labelHead, CoherenceEmbeddingOptions options,
+        Vocabulary vocabulary, TokenCorpus train)
     {
         var weights = trainer.Model.ToEncoderWeights();
+        if (labelHead?.WordBigrams is { } bigrams)
+            weights = weights.WithBigrams(bigrams.SlotRows, labelHead.BigramVectors()!);
         return options.Pooling == CoherencePooling.Sif ? Scoring.SifPooling.Fit(weights, vocabulary.Frequencies, train) : weights;
     }
 
@@ -163,6 +189,7 @@ internal static class CoherenceEmbeddingEngine
             LabelClasses = labelClasses ?? [],
             LabelledTrainingDocuments = trainer.LabelHead?.Documents.Training.Length ?? 0,
             LabelledHeldOutDocuments = trainer.LabelHead?.Documents.HeldOut.Length ?? 0,
+            WordBigrams = trainer.LabelHead?.WordBigrams is { } bigrams ? bigrams.RowCount - 1 : 0,
             FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
             EarlyStoppedStep = trainer.EarlyStoppedStep,
             FinalLabelLoss = last?.LabelLoss,

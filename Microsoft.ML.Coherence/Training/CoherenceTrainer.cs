@@ -170,7 +170,7 @@ internal sealed class CoherenceTrainer : IDisposable
                 heldOutPerplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
                 labelAccuracy = LabelHead?.HeldOutAccuracy(Model); // issue 10
                 if (best is not null && labelAccuracy is { } accuracy)
-                    best.Offer(Model, step, accuracy);
+                    best.Offer(KeptParameters(), step, accuracy);
                 var embedding = CurrentEmbedding();
                 var matrix = new Evaluation.EmbeddingMatrix(embedding, Model.Dimension);
                 coherence = Evaluation.DistributionSummary.Of(Evaluation.CoherenceScores.Compute(matrix, field.ToNeighbors())).Mean;
@@ -202,7 +202,7 @@ internal sealed class CoherenceTrainer : IDisposable
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
                 checkpoints.Save(step, Model, _optimizer);
         }
-        if (best?.Step is { } kept && kept != steps && best.Restore(Model))
+        if (best?.Step is { } kept && kept != steps && best.Restore(KeptParameters()))
         {
             EarlyStoppedStep = kept;
             _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -210,6 +210,9 @@ internal sealed class CoherenceTrainer : IDisposable
         }
         TrainingTime = clock.Elapsed;
     }
+
+    /// <summary>What early stopping keeps: the model's parameters and the label head's exported bigram table.</summary>
+    private Tensor[] KeptParameters() => [.. Model.parameters(), .. LabelHead?.ExportedParameters ?? []];
 
     private readonly record struct StepLosses(double Total, double Task, double Alignment, double Uniformity);
 

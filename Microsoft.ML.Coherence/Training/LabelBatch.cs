@@ -58,47 +58,76 @@ internal readonly record struct LabelledDocument(int Document, int Row, int Labe
 
 /// <summary>
 /// Mean pooling of documents as a sparse product, so that each distinct token is gathered once: feature[b] =
-/// Σ_w (count of w in b / known tokens of b) · vector[w], unknown tokens (id 0) skipped, as the saved chain's mean does.
+/// Σ_w (count of w in b / n_b) · vector[w] + Σ_g (count of g in b / n_b) · bigram[g], over the known tokens (id 0 skipped,
+/// as the saved chain's mean does) and, with <see cref="Statistics.WordBigrams"/>, the document's bigrams that have a row;
+/// n_b counts both.
 /// </summary>
-internal sealed record LabelBatch(long[] DistinctIds, long[] EntryDocument, long[] EntrySlot, float[] EntryWeight, long[] Labels)
+internal sealed record LabelBatch(BagEntries Words, BagEntries Bigrams, long[] Labels)
 {
     public int DocumentCount => Labels.Length;
 
-    public static LabelBatch Create(TokenCorpus corpus, IReadOnlyList<LabelledDocument> documents)
+    public static LabelBatch Create(TokenCorpus corpus, IReadOnlyList<LabelledDocument> documents, Statistics.WordBigrams? bigrams = null)
     {
-        var slotOf = new Dictionary<int, int>();
-        var distinct = new List<long>();
-        var entryDocument = new List<long>();
-        var entrySlot = new List<long>();
-        var entryWeight = new List<float>();
-        var counts = new Dictionary<int, int>();
+        var words = new BagBuilder();
+        var pairs = new BagBuilder();
         var labels = new long[documents.Count];
+        var wordCounts = new Dictionary<int, int>();
+        var pairCounts = new Dictionary<int, int>();
         for (int b = 0; b < documents.Count; b++)
         {
             labels[b] = documents[b].Label;
-            counts.Clear();
+            wordCounts.Clear();
+            pairCounts.Clear();
+            var ids = corpus.Document(documents[b].Document);
             int known = 0;
-            foreach (int id in corpus.Document(documents[b].Document))
+            for (int i = 0; i < ids.Length; i++)
             {
-                if (id == 0)
-                    continue;
-                known++;
-                counts[id] = counts.GetValueOrDefault(id) + 1;
+                if (ids[i] != 0)
+                {
+                    known++;
+                    wordCounts[ids[i]] = wordCounts.GetValueOrDefault(ids[i]) + 1;
+                }
+                if (bigrams is not null && i > 0 && bigrams.RowOf(ids[i - 1], ids[i]) is var row and > 0)
+                {
+                    known++;
+                    pairCounts[row] = pairCounts.GetValueOrDefault(row) + 1;
+                }
             }
+            words.Add(b, wordCounts, known);
+            pairs.Add(b, pairCounts, known);
+        }
+        return new LabelBatch(words.Build(), pairs.Build(), labels);
+    }
+
+    /// <summary>Entries of one table (words or bigram rows) of a batch's mean: distinct rows, and per entry its document, slot and weight.</summary>
+    private sealed class BagBuilder
+    {
+        private readonly Dictionary<int, int> _slotOf = [];
+        private readonly List<long> _distinct = [];
+        private readonly List<long> _document = [];
+        private readonly List<long> _slot = [];
+        private readonly List<float> _weight = [];
+
+        public void Add(int document, Dictionary<int, int> counts, int known)
+        {
             // Sorted ids: the order of the entries (and so the float sums) does not depend on dictionary order.
             foreach (var (id, count) in counts.OrderBy(p => p.Key))
             {
-                if (!slotOf.TryGetValue(id, out int slot))
+                if (!_slotOf.TryGetValue(id, out int slot))
                 {
-                    slot = distinct.Count;
-                    slotOf[id] = slot;
-                    distinct.Add(id);
+                    slot = _distinct.Count;
+                    _slotOf[id] = slot;
+                    _distinct.Add(id);
                 }
-                entryDocument.Add(b);
-                entrySlot.Add(slot);
-                entryWeight.Add((float)count / known);
+                _document.Add(document);
+                _slot.Add(slot);
+                _weight.Add((float)count / known);
             }
         }
-        return new LabelBatch(distinct.ToArray(), entryDocument.ToArray(), entrySlot.ToArray(), entryWeight.ToArray(), labels);
+
+        public BagEntries Build() => new(_distinct.ToArray(), _document.ToArray(), _slot.ToArray(), _weight.ToArray());
     }
 }
+
+/// <summary>A sparse [documents, rows] pooling matrix: the distinct rows it reads, and per entry its document, its slot in those rows and its weight.</summary>
+internal sealed record BagEntries(long[] DistinctIds, long[] EntryDocument, long[] EntrySlot, float[] EntryWeight);

@@ -1,5 +1,6 @@
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
+using Microsoft.ML.Coherence.Statistics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,6 +15,9 @@ namespace Microsoft.ML.Coherence.Training;
 /// learning rate. Each step draws <see cref="CoherenceEmbeddingOptions.LabelBatchSize"/> documents with replacement from
 /// the labelled training documents with a <see cref="Random"/> seeded by (seed, step), so runs repeat and resume alike.
 /// The head is training-only: it is not exported and not part of the fitted stage.
+/// With <see cref="WordBigrams"/>, the mean also averages the document's bigram vectors (fastText's <c>-wordNgrams 2</c>):
+/// a table [rows, d] that starts at 0, that only this loss trains (row-sparse AdamW, dense-equivalent), and that the
+/// saved chain reads, since the stage's features are the same mean.
 /// </summary>
 internal sealed class LabelHead : IDisposable
 {
@@ -25,20 +29,46 @@ internal sealed class LabelHead : IDisposable
     private readonly TokenCorpus _train;
     private readonly int _batchSize;
     private readonly int _seed;
+    private readonly Parameter? _bigramTable;
+    private readonly RowSparseAdamW? _bigramOptimizer;
+    private (Tensor Rows, Tensor Leaf)? _stepBigrams;
 
-    public LabelHead(LabelledDocuments documents, TokenCorpus train, int dimension, Device device, CoherenceEmbeddingOptions options, int seed)
+    public LabelHead(LabelledDocuments documents, TokenCorpus train, int dimension, Device device, CoherenceEmbeddingOptions options, int seed,
+        WordBigrams? bigrams = null)
     {
         Documents = documents;
         _train = train;
-        _batchSize = options.LabelBatchSize;
+        _batchSize = options.LabelBatchSize ?? throw new InvalidOperationException("LabelBatchSize must be resolved before the head is built.");
         _seed = seed;
         int classes = Math.Max(1, documents.ClassCount);
         _weight = nn.Parameter(torch.zeros(classes, dimension, device: device));
         _bias = nn.Parameter(torch.zeros(classes, device: device));
         _optimizer = new SafeAdamW([_weight, _bias], options.LearningRate, options.WeightDecay);
+        if (bigrams is not null)
+        {
+            WordBigrams = bigrams;
+            _bigramTable = nn.Parameter(torch.zeros(bigrams.RowCount, dimension, device: device));
+            _bigramOptimizer = new RowSparseAdamW([_bigramTable], options.LearningRate, options.WeightDecay);
+        }
     }
 
     public LabelledDocuments Documents { get; }
+
+    /// <summary>The bigrams whose vectors the mean averages in, or null for words alone.</summary>
+    public WordBigrams? WordBigrams { get; }
+
+    /// <summary>The parameters early stopping keeps with the model's: the bigram table, when there is one (the head itself is not exported).</summary>
+    public IReadOnlyList<Tensor> ExportedParameters => _bigramTable is null ? [] : [_bigramTable];
+
+    /// <summary>The bigram table [rows, d] as trained (every row's pending AdamW tail applied), or null without bigrams.</summary>
+    public float[]? BigramVectors()
+    {
+        if (_bigramTable is null)
+            return null;
+        _bigramOptimizer!.Flush();
+        using var noGrad = torch.no_grad();
+        return CausalTransformerBlock.Values(_bigramTable);
+    }
 
     /// <summary>The label loss of the last step whose losses were read, in nats.</summary>
     public double? LastLoss { get; private set; }
@@ -58,23 +88,42 @@ internal sealed class LabelHead : IDisposable
         for (int i = 0; i < drawn.Length; i++)
             drawn[i] = Documents.Training[random.Next(Documents.Training.Length)];
         OnBatch?.Invoke(step, drawn);
-        var batch = LabelBatch.Create(_train, drawn);
-        return nn.functional.cross_entropy(Logits(model, batch), torch.tensor(batch.Labels).to(_weight.device));
+        var batch = LabelBatch.Create(_train, drawn, WordBigrams);
+        return nn.functional.cross_entropy(Logits(model, batch, training: true), torch.tensor(batch.Labels).to(_weight.device));
     }
 
-    /// <summary>Logits [B, C] of a batch: W · mean word vector + b.</summary>
-    private Tensor Logits(CoherenceLanguageModel model, LabelBatch batch)
+    /// <summary>Logits [B, C] of a batch: W · mean of its word (and bigram) vectors + b. With <paramref name="training"/>, the
+    /// bigram rows are gathered as this step's leaf, whose gradient <see cref="Step"/> applies.</summary>
+    private Tensor Logits(CoherenceLanguageModel model, LabelBatch batch, bool training)
     {
         var device = _weight.device;
         var features = torch.zeros(batch.DocumentCount, model.Dimension, device: device);              // [B, d]
-        if (batch.DistinctIds.Length > 0)
+        if (batch.Words.DistinctIds.Length > 0)
+            features = Pool(features, model.Rows(batch.Words.DistinctIds), batch.Words);
+        if (_bigramTable is not null && batch.Bigrams.DistinctIds.Length > 0)
         {
-            var table = model.Rows(batch.DistinctIds);                                                  // [U, d]
-            var weighted = table.index_select(0, torch.tensor(batch.EntrySlot).to(device))
-                           * torch.tensor(batch.EntryWeight).to(device).unsqueeze(1);                   // [E, d]
-            features = features.IndexAdd(0, torch.tensor(batch.EntryDocument).to(device), weighted);
+            var rows = torch.tensor(batch.Bigrams.DistinctIds).to(device);
+            _bigramOptimizer!.CatchUp(_bigramTable, rows);                                              // the rows as dense AdamW would hold them
+            Tensor table;
+            using (torch.no_grad())
+                table = _bigramTable.index_select(0, rows);                                             // [U', d]
+            if (training)
+            {
+                table.requires_grad_(true);
+                _stepBigrams = (rows, table);
+            }
+            features = Pool(features, table, batch.Bigrams);
         }
         return features.matmul(_weight.t()).Plus(_bias);                                                // [B, C]
+    }
+
+    /// <summary><paramref name="features"/> + the weighted rows of <paramref name="table"/> (the distinct rows of <paramref name="bag"/>) per document.</summary>
+    private static Tensor Pool(Tensor features, Tensor table, BagEntries bag)
+    {
+        var device = features.device;
+        var weighted = table.index_select(0, torch.tensor(bag.EntrySlot).to(device))
+                       * torch.tensor(bag.EntryWeight).to(device).unsqueeze(1);                         // [E, d]
+        return features.IndexAdd(0, torch.tensor(bag.EntryDocument).to(device), weighted);
     }
 
     /// <summary>After the trainer's optimiser step: the head's own AdamW step at <paramref name="learningRate"/>, then zero_grad.</summary>
@@ -87,13 +136,27 @@ internal sealed class LabelHead : IDisposable
         _optimizer.LearningRate = learningRate;
         _optimizer.Step();
         _optimizer.ZeroGrad();
+        if (_stepBigrams is { } bigrams)
+        {
+            _bigramOptimizer!.LearningRate = learningRate;
+            if (bigrams.Leaf.grad is { } gradient)
+                _bigramOptimizer.Step(_bigramTable!, bigrams.Rows, gradient);
+            _stepBigrams = null;
+        }
     }
 
-    public void ZeroGrad() => _optimizer.ZeroGrad();
+    public void ZeroGrad()
+    {
+        _optimizer.ZeroGrad();
+        _stepBigrams = null;
+    }
 
     /// <summary>The head's accuracy on the held-out labelled documents, or null when none is held out.</summary>
+    /// <remarks>Also brings every bigram row up to date first (the trainer evaluates at its last step too, so the table
+    /// early stopping copies, and the one exported, is the dense-equivalent one).</remarks>
     public double? HeldOutAccuracy(CoherenceLanguageModel model)
     {
+        _bigramOptimizer?.Flush();
         if (Documents.HeldOut.Length == 0)
             return null;
         using var noGrad = torch.no_grad();
@@ -102,8 +165,8 @@ internal sealed class LabelHead : IDisposable
         {
             using var scope = torch.NewDisposeScope();
             var chunk = new ArraySegment<LabelledDocument>(Documents.HeldOut, start, Math.Min(EvaluationChunk, Documents.HeldOut.Length - start));
-            var batch = LabelBatch.Create(_train, chunk);
-            var predicted = Logits(model, batch).argmax(1).cpu().data<long>().ToArray();
+            var batch = LabelBatch.Create(_train, chunk, WordBigrams);
+            var predicted = Logits(model, batch, training: false).argmax(1).cpu().data<long>().ToArray();
             for (int i = 0; i < predicted.Length; i++)
                 if (predicted[i] == batch.Labels[i])
                     correct++;
@@ -114,6 +177,8 @@ internal sealed class LabelHead : IDisposable
     public void Dispose()
     {
         _optimizer.Dispose();
+        _bigramOptimizer?.Dispose();
+        _bigramTable?.Dispose();
         _weight.Dispose();
         _bias.Dispose();
     }

@@ -13,6 +13,8 @@ using Microsoft.ML.Coherence;
 // split and the rest train. The stage (seed 1, the options given, library defaults otherwise) trains on every
 // training text; a seeded 10% of the training rows keep their labels in the label-scarce regime. Each feature set
 // (FeaturizeText, the stage, both concatenated) feeds MapValueToKey → NormalizeMinMax → SdcaMaximumEntropy.
+// With --label-aware the stage's label-aware mode trains twice, once per regime: with every training row's label, and
+// with the labels of the 10% labelled rows only (every other text unlabelled), as the harness's sca-label does.
 var datasetArgument = new Argument<string>("DATASET_DIR") { Description = "Folder with train.tsv (label<TAB>text); its test split is never read." };
 var maxRowsArgument = ToolCommandLine.CheckedArgument("MAX_ROWS", "Rows of train.tsv to read; every 5th is the validation split.",
     ToolCommandLine.IntAtLeast(1), "an integer >= 1");
@@ -31,30 +33,25 @@ assignmentsArgument.Validators.Add(result =>
         }
     }
 });
+var labelAwareOption = new Option<bool>("--label-aware")
+{
+    Description = "Train the label-aware mode (LabelColumnName) once per regime: all training labels, then the 10% labelled rows' only.",
+};
 var command = new RootCommand("One line of validation accuracies (FeaturizeText, the stage, both) for one set of stage options.")
 {
     datasetArgument,
     maxRowsArgument,
     assignmentsArgument,
+    labelAwareOption,
 };
-return ToolCommandLine.Run(command, args, parsed =>
-    Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? []));
+return ToolCommandLine.Run(command, args, parsed => parsed.GetValue(labelAwareOption)
+    ? SweepLabelAware(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [])
+    : Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? []));
 
 static int Sweep(string dir, int limit, string[] assignments)
 {
-    var rows = File.ReadLines(Path.Combine(dir, "train.tsv")).Take(limit).Select(SweepRow.Parse).ToList();
-    var fit = rows.Where((_, i) => i % 5 != 0).ToList();
-    var valid = rows.Where((_, i) => i % 5 == 0).ToList();
-    var random = new Random(11);
-    foreach (var row in fit)
-        row.Labelled = random.NextDouble() < 0.1 ? 1f : 0f;
-    foreach (var row in valid)
-        row.Labelled = 1f;
-
-    var options = new CoherenceEmbeddingOptions { Seed = 1 };
-    foreach (var assignment in assignments)
-        OptionAssignment.Apply(options, assignment);
-
+    var (fit, valid) = SweepRow.Split(dir, limit);
+    var options = SweepRow.Options(assignments);
     var ml = new MLContext(1);
     var fitData = ml.Data.LoadFromEnumerable(fit);
     var validData = ml.Data.LoadFromEnumerable(valid);
@@ -70,19 +67,44 @@ static int Sweep(string dir, int limit, string[] assignments)
     {
         foreach (double fraction in new[] { 1.0, 0.1 })
         {
-            var train = fraction < 1 ? ml.Data.FilterRowsByColumn(fitFeatures, nameof(SweepRow.Labelled), 0.5, 2) : fitFeatures;
-            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
-                .Append(ml.Transforms.Concatenate("Features", columns))
-                .Append(ml.Transforms.NormalizeMinMax("Features"))
-                .AppendCacheCheckpoint(ml)
-                .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
-            var metrics = ml.MulticlassClassification.Evaluate(pipeline.Fit(train).Transform(validFeatures));
-            cells.Add(string.Create(CultureInfo.InvariantCulture, $"{name}@{fraction:0.0}={metrics.MicroAccuracy:F4}"));
+            cells.Add(SweepRow.Cell(ml, $"{name}@{fraction:0.0}", fitFeatures, validFeatures, fraction, columns, withTrain: false));
         }
     }
     var report = stage.Report;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{Path.GetFileName(Path.GetFullPath(dir))} {string.Join(' ', assignments)} | {string.Join(' ', cells)} | V={report.VocabularySize} steps={report.Options.Steps} epochs={report.Epochs:F1} train={trainSeconds:F0}s ppl={report.FinalHeldOutPerplexity:F0}"));
+    return 0;
+}
+
+// Per regime: the stage sees the labels the classifier sees (StageLabel; empty = unlabelled), and each cell gives the
+// classifier's validation accuracy and, after a slash, its accuracy on its own training rows (the stacking trap).
+static int SweepLabelAware(string dir, int limit, string[] assignments)
+{
+    var (fit, valid) = SweepRow.Split(dir, limit);
+    var cells = new List<string>();
+    var details = new List<string>();
+    foreach (double fraction in new[] { 1.0, 0.1 })
+    {
+        foreach (var row in fit)
+            row.StageLabel = fraction == 1.0 || row.Labelled > 0.5f ? row.Label : "";
+        var options = SweepRow.Options(assignments);
+        options.LabelColumnName = nameof(SweepRow.StageLabel);
+        var ml = new MLContext(1);
+        var fitData = ml.Data.LoadFromEnumerable(fit);
+        var clock = Stopwatch.StartNew();
+        using var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
+        var fitFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData)));
+        var validFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(ml.Data.LoadFromEnumerable(valid))));
+        cells.Add(SweepRow.Cell(ml, $"label@{fraction:0.0}", fitFeatures, validFeatures, fraction, ["Embedding"], withTrain: true));
+        cells.Add(SweepRow.Cell(ml, $"ft+label@{fraction:0.0}", fitFeatures, validFeatures, fraction, ["TextFeatures", "Embedding"], withTrain: true));
+        var report = stage.Report;
+        details.Add(string.Create(CultureInfo.InvariantCulture,
+            $"@{fraction:0.0}: steps={report.Options.Steps} train={trainSeconds:F0}s ppl={report.FinalHeldOutPerplexity:F0} head={report.FinalHeldOutLabelAccuracy:F4}"));
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{Path.GetFileName(Path.GetFullPath(dir))} --label-aware {string.Join(' ', assignments)} | {string.Join(' ', cells)} | {string.Join(' ', details)}"));
     return 0;
 }
 
@@ -140,6 +162,49 @@ internal sealed class SweepRow
     public string Label { get; set; } = "";
     public string Text { get; set; } = "";
     public float Labelled { get; set; }
+
+    /// <summary>The label the label-aware stage reads; empty on the rows it treats as unlabelled.</summary>
+    public string StageLabel { get; set; } = "";
+
+    /// <summary>The first <paramref name="limit"/> rows of DIR/train.tsv: every 5th validates, a seeded 10% of the rest is "labelled".</summary>
+    public static (List<SweepRow> Fit, List<SweepRow> Valid) Split(string dir, int limit)
+    {
+        var rows = File.ReadLines(Path.Combine(dir, "train.tsv")).Take(limit).Select(Parse).ToList();
+        var fit = rows.Where((_, i) => i % 5 != 0).ToList();
+        var valid = rows.Where((_, i) => i % 5 == 0).ToList();
+        var random = new Random(11);
+        foreach (var row in fit)
+            row.Labelled = random.NextDouble() < 0.1 ? 1f : 0f;
+        foreach (var row in valid)
+            row.Labelled = 1f;
+        return (fit, valid);
+    }
+
+    /// <summary>Seed 1, the library's defaults, then the Option=value <paramref name="assignments"/>.</summary>
+    public static CoherenceEmbeddingOptions Options(string[] assignments)
+    {
+        var options = new CoherenceEmbeddingOptions { Seed = 1 };
+        foreach (var assignment in assignments)
+            OptionAssignment.Apply(options, assignment);
+        return options;
+    }
+
+    /// <summary>"name=accuracy" (validation; "/train accuracy" too when <paramref name="withTrain"/>) of SDCA on <paramref name="columns"/>.</summary>
+    public static string Cell(MLContext ml, string name, IDataView fitFeatures, IDataView validFeatures, double fraction, string[] columns, bool withTrain)
+    {
+        var train = fraction < 1 ? ml.Data.FilterRowsByColumn(fitFeatures, nameof(Labelled), 0.5, 2) : fitFeatures;
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+            .Append(ml.Transforms.Concatenate("Features", columns))
+            .Append(ml.Transforms.NormalizeMinMax("Features"))
+            .AppendCacheCheckpoint(ml)
+            .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy());
+        var model = pipeline.Fit(train);
+        double valid = ml.MulticlassClassification.Evaluate(model.Transform(validFeatures)).MicroAccuracy;
+        if (!withTrain)
+            return string.Create(CultureInfo.InvariantCulture, $"{name}={valid:F4}");
+        double own = ml.MulticlassClassification.Evaluate(model.Transform(train)).MicroAccuracy;
+        return string.Create(CultureInfo.InvariantCulture, $"{name}={valid:F4}/{own:F4}");
+    }
 
     public static SweepRow Parse(string line)
     {
