@@ -86,7 +86,11 @@ internal static class CoherenceEmbeddingEngine
         CoherenceTrainer trainer, torch.Device device, Action<string> log)
     {
         if (labels is null)
+        {
+            if (options.WordBigrams > 0)
+                log($"WordBigrams is {options.WordBigrams} but there is no label column: bigram vectors are trained by the label loss only, so none are made.");
             return null;
+        }
         if (labels.RowLabels.Length != train.DocumentCount + heldOut.DocumentCount)
             throw new InvalidOperationException(
                 $"The label column gave {labels.RowLabels.Length} rows and the text column {train.DocumentCount + heldOut.DocumentCount}: they must be read from the same rows.");

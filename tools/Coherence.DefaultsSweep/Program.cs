@@ -53,14 +53,8 @@ static int Sweep(string dir, int limit, string[] assignments)
     var (fit, valid) = SweepRow.Split(dir, limit);
     var options = SweepRow.Options(assignments);
     var ml = new MLContext(1);
-    var fitData = ml.Data.LoadFromEnumerable(fit);
-    var validData = ml.Data.LoadFromEnumerable(valid);
-    var clock = Stopwatch.StartNew();
-    using var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
-    double trainSeconds = clock.Elapsed.TotalSeconds;
-    var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
-    var fitFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData)));
-    var validFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(validData)));
+    var (stage, fitFeatures, validFeatures, trainSeconds) = SweepRow.Featurize(ml, fit, valid, options);
+    using var _ = stage;
 
     var cells = new List<string>();
     foreach (var (name, columns) in new[] { ("ft", new[] { "TextFeatures" }), ("emb", new[] { "Embedding" }), ("ft+emb", new[] { "TextFeatures", "Embedding" }) })
@@ -90,13 +84,8 @@ static int SweepLabelAware(string dir, int limit, string[] assignments)
         var options = SweepRow.Options(assignments);
         options.LabelColumnName = nameof(SweepRow.StageLabel);
         var ml = new MLContext(1);
-        var fitData = ml.Data.LoadFromEnumerable(fit);
-        var clock = Stopwatch.StartNew();
-        using var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
-        double trainSeconds = clock.Elapsed.TotalSeconds;
-        var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
-        var fitFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData)));
-        var validFeatures = ml.Data.Cache(featurizeText.Transform(stage.Transform(ml.Data.LoadFromEnumerable(valid))));
+        var (stage, fitFeatures, validFeatures, trainSeconds) = SweepRow.Featurize(ml, fit, valid, options);
+        using var _ = stage;
         cells.Add(SweepRow.Cell(ml, $"label@{fraction:0.0}", fitFeatures, validFeatures, fraction, ["Embedding"], withTrain: true));
         cells.Add(SweepRow.Cell(ml, $"ft+label@{fraction:0.0}", fitFeatures, validFeatures, fraction, ["TextFeatures", "Embedding"], withTrain: true));
         var report = stage.Report;
@@ -187,6 +176,21 @@ internal sealed class SweepRow
         foreach (var assignment in assignments)
             OptionAssignment.Apply(options, assignment);
         return options;
+    }
+
+    /// <summary>Fits the stage (timed) and FeaturizeText on <paramref name="fit"/>; both feature columns of both splits, cached.</summary>
+    public static (CoherenceEmbeddingTransformer Stage, IDataView Fit, IDataView Valid, double TrainSeconds) Featurize(
+        MLContext ml, List<SweepRow> fit, List<SweepRow> valid, CoherenceEmbeddingOptions options)
+    {
+        var fitData = ml.Data.LoadFromEnumerable(fit);
+        var clock = Stopwatch.StartNew();
+        var stage = ml.Transforms.Text.CoherenceEmbeddings("Embedding", "Text", options).Fit(fitData);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        var featurizeText = ml.Transforms.Text.FeaturizeText("TextFeatures", "Text").Fit(fitData);
+        return (stage,
+            ml.Data.Cache(featurizeText.Transform(stage.Transform(fitData))),
+            ml.Data.Cache(featurizeText.Transform(stage.Transform(ml.Data.LoadFromEnumerable(valid)))),
+            trainSeconds);
     }
 
     /// <summary>"name=accuracy" (validation; "/train accuracy" too when <paramref name="withTrain"/>) of SDCA on <paramref name="columns"/>.</summary>
