@@ -218,6 +218,8 @@ internal sealed class ExperimentRunner : IDisposable
                 result["labelledTrainingDocuments"] = report.LabelledTrainingDocuments;
                 result["labelledHeldOutDocuments"] = report.LabelledHeldOutDocuments;
                 result["earlyStoppedStep"] = report.EarlyStoppedStep;
+                result["labelBatchSize"] = report.Options.LabelBatchSize; // the size used (the default sizes it per run)
+                result["wordBigrams"] = report.WordBigrams;
             }
 
             var matrix = new EmbeddingMatrix(stage.GetEmbeddingMatrix(), stage.Model.Dimension);
