@@ -21,6 +21,9 @@ internal sealed record BenchmarkArguments
     public bool SkipFastText { get; init; }
     public (int Layers, string Variant)? Child { get; init; }
 
+    /// <summary>Paired mode: Option=value settings of the stage applied to both variants (the baseline keeps its coherence weights at 0).</summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
+
     /// <summary>The root command, built once.</summary>
     public static RootCommand Command { get; } = CreateCommand();
 
@@ -65,6 +68,7 @@ internal sealed record BenchmarkArguments
             OutDirectory = result.GetValue(Cli.Out) ?? Path.Combine(root, "benchmarks", "results"),
             SkipFastText = result.GetValue(Cli.SkipFastText),
             Child = child,
+            Settings = result.GetValue(Cli.Set) ?? [],
         };
     }
 
@@ -74,7 +78,7 @@ internal sealed record BenchmarkArguments
             "Cost benchmarks of Microsoft.ML.Coherence (benchmarks/README.md): training time per step, tokens/s and peak memory " +
             "growth with and without SCA, counting throughput, paired baseline-vs-SCA timing next to fastText, scoring throughput.");
         root.Arguments.Add(Cli.Mode);
-        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Child })
+        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Set, Cli.Child })
         {
             root.Options.Add(option);
         }
@@ -98,7 +102,29 @@ internal sealed record BenchmarkArguments
         public static readonly Option<string?> Out = ToolCommandLine.OptionalText("--out", "Folder of the JSON results (default: benchmarks/results).");
         public static readonly Option<bool> SkipFastText = ToolCommandLine.Flag("--skip-fasttext", "Paired mode: do not run fastText (it is skipped with a note anyway when the fasttext command is missing).");
 
+        public static readonly Option<string[]?> Set = CreateSet();
+
         public static readonly Option<string[]?> Child = CreateChild();
+
+        private static Option<string[]?> CreateSet()
+        {
+            var option = new Option<string[]?>("--set")
+            {
+                Description = "Paired mode: a CoherenceEmbeddingOptions setting for both variants, e.g. --set AnchorsPerStep=64 (repeatable); " +
+                    "the baseline keeps both coherence weights at 0. For cost-versus-quality probes; quality comes from the harness.",
+                AllowMultipleArgumentsPerToken = false,
+                HelpName = "Option=value",
+            };
+            option.Validators.Add(r =>
+            {
+                foreach (var token in r.Tokens)
+                {
+                    if (OptionAssignment.Check(token.Value) is { } error)
+                        r.AddError($"option --set: {error}");
+                }
+            });
+            return option;
+        }
 
         private static Option<string[]?> CreateChild()
         {

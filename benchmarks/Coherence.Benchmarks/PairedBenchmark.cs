@@ -21,14 +21,15 @@ internal static class PairedBenchmark
         var paired = new List<PairedTiming.Result>();
         foreach (var (layers, maxVocabulary) in new[] { (0, 30_000), (2, 30_000) })
         {
-            var r = PairedTiming.Run(arguments.CorpusPath, layers, arguments.Steps, BenchmarkEnvironment.Seed, maxVocabulary);
+            var r = PairedTiming.Run(arguments.CorpusPath, layers, arguments.Steps, BenchmarkEnvironment.Seed, maxVocabulary, arguments.Settings);
             paired.Add(r);
             table.Add(r.Layers.ToString(CultureInfo.InvariantCulture), r.VocabularySize.ToString("N0", CultureInfo.InvariantCulture),
                 r.Steps.ToString(CultureInfo.InvariantCulture), r.BaselineMedianSeconds.ToString("F4", CultureInfo.InvariantCulture),
                 r.ScaMedianSeconds.ToString("F4", CultureInfo.InvariantCulture), r.Ratio.ToString("F3", CultureInfo.InvariantCulture),
                 r.BaselineTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture), r.ScaTokensPerSecond.ToString("N0", CultureInfo.InvariantCulture));
         }
-        Console.WriteLine($"Paired timing (one process, baseline and SCA steps in turn; medians after 5 warm-up steps); target SCA/baseline <= {BenchmarkEnvironment.OverheadTarget:F2}");
+        Console.WriteLine($"Paired timing (one process, baseline and SCA steps in turn; medians after 5 warm-up steps); target SCA/baseline <= {BenchmarkEnvironment.OverheadTarget:F2}" +
+            (arguments.Settings.Count > 0 ? $"; settings: {string.Join(' ', arguments.Settings)}" : ""));
         table.Print();
 
         var fastText = arguments.SkipFastText ? null : RunFastText(arguments, paired[0]);
@@ -37,6 +38,7 @@ internal static class PairedBenchmark
             Machine = BenchmarkEnvironment.Machine(loadBefore),
             Paired = paired,
             FastText = fastText,
+            Settings = arguments.Settings,
         };
         Console.WriteLine($"Load average after (1/5/15 min): {results.Machine.LoadAverageAfter}");
         string path = BenchmarkEnvironment.WriteResult(arguments.OutDirectory, "paired.json", results);
@@ -122,6 +124,8 @@ internal sealed record PairedResults
     public required MachineInfo Machine { get; init; }
     public required List<PairedTiming.Result> Paired { get; init; }
     public FastTextComparison? FastText { get; init; }
+    /// <summary>The --set settings both variants ran with (empty: the benchmark's own options).</summary>
+    public IReadOnlyList<string> Settings { get; init; } = [];
 }
 
 internal sealed record FastTextComparison

@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
+using Coherence.Tools;
 using Microsoft.ML.Coherence.Training;
 
 namespace Coherence.Benchmarks;
@@ -34,11 +35,14 @@ internal static class PairedTiming
         return new CoherenceTokenizer(ml).Tokenize(File.ReadLines(corpusPath)).Where((_, i) => !isHeldOut(i)).Select(tokens => string.Join(' ', tokens));
     }
 
-    public static Result Run(string corpusPath, int layers, int steps, int seed, int maxVocabulary)
+    /// <param name="settings">Option=value settings applied to the SCA options before the baseline is derived from them.</param>
+    public static Result Run(string corpusPath, int layers, int steps, int seed, int maxVocabulary, IReadOnlyList<string>? settings = null)
     {
         var ml = new MLContext(seed: seed);
         var documents = new CoherenceTokenizer(ml).Tokenize(File.ReadLines(corpusPath)).ToList();
         var sca = Options(layers, steps, seed, maxVocabulary);
+        foreach (var setting in settings ?? [])
+            OptionAssignment.Apply(sca, setting);
         var baseline = sca.AsBaseline();
         var prepared = PreparedCorpus.Prepare(() => documents, sca, seed);
         var frequencies = prepared.Vocabulary.Frequencies;
