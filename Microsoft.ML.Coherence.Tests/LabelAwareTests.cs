@@ -98,16 +98,22 @@ public sealed class LabelAwareTests
         return (Accuracy(train), Accuracy(test));
     }
 
+    /// <summary>The planted cue-word split (400 train, 300 test rows, 4 classes) and 200-step options without and with the label column.</summary>
+    private static (MLContext Ml, IDataView Train, IDataView Test, CoherenceEmbeddingOptions Plain, CoherenceEmbeddingOptions Labelled) CueExperiment()
+    {
+        var ml = new MLContext(seed: 1);
+        var plain = Options(null);
+        plain.Steps = 200;
+        var labelled = Options(LabelColumn);
+        labelled.Steps = 200;
+        return (ml, ml.Data.LoadFromEnumerable(CueCorpus(400, classes: 4, seed: 11)), ml.Data.LoadFromEnumerable(CueCorpus(300, classes: 4, seed: 12)),
+            plain, labelled);
+    }
+
     [TestMethod]
     public void OnRareCueWordsTheLabelAwareStageBeatsTheUnsupervisedOneDownstream()
     {
-        var ml = new MLContext(seed: 1);
-        var train = ml.Data.LoadFromEnumerable(CueCorpus(400, classes: 4, seed: 11));
-        var test = ml.Data.LoadFromEnumerable(CueCorpus(300, classes: 4, seed: 12));
-        var plainOptions = Options(null);
-        plainOptions.Steps = 200;
-        var labelOptions = Options(LabelColumn);
-        labelOptions.Steps = 200;
+        var (ml, train, test, plainOptions, labelOptions) = CueExperiment();
         labelOptions.LabelWeight = 10;
 
         using var unsupervised = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, plainOptions).Fit(train);
@@ -154,13 +160,7 @@ public sealed class LabelAwareTests
     [TestMethod]
     public void AtTheDefaultLabelBudgetTheLabelAwareStageStillBeatsTheUnsupervisedOne()
     {
-        var ml = new MLContext(seed: 1);
-        var train = ml.Data.LoadFromEnumerable(CueCorpus(400, classes: 4, seed: 11));
-        var test = ml.Data.LoadFromEnumerable(CueCorpus(300, classes: 4, seed: 12));
-        var plainOptions = Options(null);
-        plainOptions.Steps = 200;
-        var labelOptions = Options(LabelColumn);
-        labelOptions.Steps = 200;
+        var (ml, train, test, plainOptions, labelOptions) = CueExperiment();
         labelOptions.LabelBatchSize = null;
 
         using var unsupervised = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, plainOptions).Fit(train);
@@ -384,7 +384,8 @@ public sealed class LabelAwareTests
         var (_, bigramTest) = DownstreamAccuracy(ml, bigramStage, train, test);
         Console.WriteLine($"SDCA test accuracy: words only {wordsTest:F4}, with bigrams {bigramTest:F4}; " +
             $"held-out label accuracy {wordsOnly.Report.FinalHeldOutLabelAccuracy:F4} / {bigramStage.Report.FinalHeldOutLabelAccuracy:F4}");
-        // Chance is 0.5 and words alone cannot beat it; the cue bigrams are in every row. Measured (seed 7, CPU): see the docs.
+        // Chance is 0.5 and words alone cannot beat it; the cue bigrams are in every row. Measured (seed 7, CPU, 32 rows a step):
+        // words only 0.5300, with bigrams 0.9333; the head's held-out accuracy 0.3529 / 0.9118.
         Assert.IsTrue(wordsTest < 0.65, $"words only: {wordsTest:F4} should stay near chance");
         Assert.IsTrue(bigramTest > 0.9, $"with bigrams: {bigramTest:F4} should separate the classes");
         Assert.IsTrue(bigramStage.Report.FinalHeldOutLabelAccuracy > 0.9, "the head, on held-out labelled rows, separates them too");
