@@ -78,6 +78,7 @@ internal static class ReferenceEncoder
             weights.BigramVectors.AsSpan(row * d, d).CopyTo(allStates.AsSpan((n + t - 1) * d, d));
             allCounted[n + t - 1] = true;
         }
+        // Pool reads ids only for SIF weights, which bigram encoders never have (ThrowIfInvalid): zeros stand in.
         return Pool(allStates, new int[n + pairs], allCounted, d, pooling, weights.TokenWeights, weights.CommonComponent);
     }
 
