@@ -57,9 +57,12 @@ internal sealed class CausalTransformerBlock : nn.Module<Tensor, Tensor>
         Mlp2Weight = Values(mlp2.weight!), Mlp2Bias = Values(mlp2.bias!),
     };
 
+    /// <summary>A copy of <paramref name="t"/>'s values as float32, row-major.</summary>
     internal static float[] Values(Tensor t)
     {
-        using var cpu = t.detach().to(ScalarType.Float32).cpu().contiguous();
-        return cpu.data<float>().ToArray();
+        // The scope holds each intermediate until the copy is made: callers between steps run outside any scope, where an
+        // unreferenced temporary can be finalized while libtorch reads it (CoherenceLanguageModel.SmallNormal).
+        using var scope = torch.NewDisposeScope();
+        return t.detach().to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
     }
 }

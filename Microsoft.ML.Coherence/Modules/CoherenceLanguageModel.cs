@@ -34,9 +34,9 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         ContextLength = contextLength;
         _staticContextSize = staticContextSize;
         // Small initial norms make every logit close to 0, so an untrained model's perplexity is about |V|.
-        embedding = nn.Parameter(torch.randn(vocabularySize, dimension).Times(0.02));
+        embedding = SmallNormal(vocabularySize, dimension);
         if (!tieOutput)
-            output = nn.Parameter(torch.randn(vocabularySize, dimension).Times(0.02));
+            output = SmallNormal(vocabularySize, dimension);
         if (subwordRows is not null)
         {
             if (layers > 0)
@@ -44,17 +44,29 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
             if (subwordRows.TokenCount != vocabularySize)
                 throw new ArgumentException($"The subword rows cover {subwordRows.TokenCount} tokens; the vocabulary has {vocabularySize}.", nameof(subwordRows));
             _subwordRows = subwordRows;
-            subwords = nn.Parameter(torch.randn(subwordRows.Hasher.Buckets, dimension).Times(0.02));
+            subwords = SmallNormal(subwordRows.Hasher.Buckets, dimension);
         }
         blocks = nn.ModuleList<CausalTransformerBlock>();
         if (layers > 0)
         {
-            positions = nn.Parameter(torch.randn(contextLength, dimension).Times(0.02));
+            positions = SmallNormal(contextLength, dimension);
             for (int i = 0; i < layers; i++)
                 blocks.Add(new CausalTransformerBlock(dimension, heads));
             final_norm = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
         }
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// A parameter [rows, d] drawn from N(0, 0.02²). The draw is held by <c>using</c> until the scaling returns: the constructor
+    /// runs outside any dispose scope, and TorchSharp passes only the draw's handle to <c>mul</c>, so an unreferenced
+    /// temporary could be finalized mid-call and its storage freed while libtorch reads it (the forced-collection stress test
+    /// once found E[0, 0] = a glibc free-list pointer × 0.02; docs/engineering-notes.md).
+    /// </summary>
+    private static Parameter SmallNormal(long rows, long dimension)
+    {
+        using var normal = torch.randn(rows, dimension);
+        return nn.Parameter(normal.Times(0.02));
     }
 
     public int VocabularySize { get; }

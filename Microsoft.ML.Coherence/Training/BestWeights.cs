@@ -27,7 +27,12 @@ internal sealed class BestWeights : IDisposable
         using var noGrad = torch.no_grad();
         if (_copies is null)
         {
-            _copies = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray();
+            // Between steps no dispose scope is open: hold each detached view until its clone returns (see CoherenceLanguageModel.SmallNormal).
+            _copies = parameters.Select(p =>
+            {
+                using var detached = p.detach();
+                return detached.clone().DetachFromDisposeScope();
+            }).ToArray();
         }
         else
         {
