@@ -9,12 +9,15 @@ internal static class AnchorSampler
 {
     public static long[] Draw(long[] batchIds, StatisticalField field, int maxAnchors, Random random)
     {
-        var seen = new HashSet<long>();
+        var seen = new bool[field.VocabularySize]; // a flag per id: cheaper than a HashSet for a batch's few thousand ids
         var distinct = new List<long>();
         foreach (long id in batchIds)
         {
-            if (id != 0 && field.NeighborCountPerToken[id] > 0 && seen.Add(id))
+            if (id != 0 && !seen[id] && field.NeighborCountPerToken[id] > 0)
+            {
+                seen[id] = true;
                 distinct.Add(id);
+            }
         }
         // Partial Fisher-Yates: the first maxAnchors entries are a uniform sample.
         int take = Math.Min(maxAnchors, distinct.Count);

@@ -62,27 +62,32 @@ internal sealed class AlignmentBatch
     {
         int a = Anchors.Length, m = Negatives.Length, width = K + m;
         var mask = new float[a * width];
-        // Where each negative id sits (an id may be drawn more than once), so each anchor checks its
-        // K neighbours against the negatives in O(K) rather than O(K·M).
-        var slots = new Dictionary<long, List<int>>();
-        for (int n = 0; n < m; n++)
+        // Where each negative id sits: the first slot of each distinct id, and for each slot the next slot with the same id
+        // (an id may be drawn more than once), so each anchor checks its K neighbours against the negatives in O(K) rather
+        // than O(K·M).
+        var first = new Dictionary<long, int>(m);
+        var next = new int[m];
+        for (int n = m - 1; n >= 0; n--)
         {
-            if (!slots.TryGetValue(Negatives[n], out var list))
-                slots[Negatives[n]] = list = [];
-            list.Add(n);
+            next[n] = first.TryGetValue(Negatives[n], out int later) ? later : -1;
+            first[Negatives[n]] = n;
+        }
+        void MaskNegatives(int row, long id)
+        {
+            if (!first.TryGetValue(id, out int n))
+                return;
+            for (; n >= 0; n = next[n])
+                mask[row * width + K + n] = MaskedLogit;
         }
         for (int i = 0; i < a; i++)
         {
-            if (slots.TryGetValue(Anchors[i], out var self))
-                foreach (int n in self)
-                    mask[i * width + K + n] = MaskedLogit;
+            MaskNegatives(i, Anchors[i]);
             for (int j = 0; j < K; j++)
             {
                 if (Probabilities[i * K + j] <= 0)
                     mask[i * width + j] = MaskedLogit;
-                else if (slots.TryGetValue(Neighbors[i * K + j], out var hits))
-                    foreach (int n in hits)
-                        mask[i * width + K + n] = MaskedLogit;
+                else
+                    MaskNegatives(i, Neighbors[i * K + j]);
             }
         }
         return mask;

@@ -40,14 +40,25 @@ internal static class CoherenceAlignmentLoss
     {
         using var scope = NewDisposeScope();
         int a = batch.AnchorCount, k = batch.K, m = batch.NegativeCount;
-        var dtype = unitRows.dtype;
-        var anchors = unitRows.narrow(0, 0, a);                                                  // [A, d]
-        var neighbors = unitRows.narrow(0, a, a * k).view(a, k, -1);                              // [A, K, d]
+        var parts = unitRows.split([a, a * k, m]);
+        return Compute(parts[0], parts[1].view(a, k, -1), parts[2], batch, temperature).MoveToOuterDisposeScope();
+    }
+
+    /// <param name="anchors">[A, d] the anchors' L2-normalised rows.</param>
+    /// <param name="neighbors">[A, K, d] their neighbours' L2-normalised rows.</param>
+    /// <param name="negatives">[M, d] the negatives' L2-normalised rows (M may be 0).</param>
+    /// <param name="batch">The step's probabilities, mask and constant.</param>
+    /// <param name="temperature">tau &gt; 0.</param>
+    public static Tensor Compute(Tensor anchors, Tensor neighbors, Tensor negatives, AlignmentTensors batch, double temperature)
+    {
+        using var scope = NewDisposeScope();
+        int a = batch.AnchorCount, k = batch.K;
+        var dtype = anchors.dtype;
         // Row-wise dot products as a product and a sum over d: on the CPU about 5x cheaper, forward and backward, than a
         // bmm of A tiny [K, d] x [d, 1] products.
         var logits = (neighbors * anchors.unsqueeze(1)).sum(2);                                   // [A, K] cosines
-        if (m > 0)
-            logits = torch.cat([logits, anchors.matmul(unitRows.narrow(0, a + a * k, m).t())], 1); // [A, K + M]
+        if (batch.NegativeCount > 0)
+            logits = torch.cat([logits, anchors.matmul(negatives.t())], 1);                       // [A, K + M]
         var logQ = nn.functional.log_softmax(logits.DividedBy(temperature).Plus(batch.Mask.to(dtype)), 1).narrow(1, 0, k); // [A, K]
         var loss = (batch.Probabilities.to(dtype) * logQ).sum().DividedBy(-a).Plus(batch.MeanNegativeEntropy.to(dtype));
         return loss.MoveToOuterDisposeScope();

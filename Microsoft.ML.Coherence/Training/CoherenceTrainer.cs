@@ -160,10 +160,11 @@ internal sealed class CoherenceTrainer : IDisposable
             }
             CompletedSteps = step;
             TokensTrained += (long)batch * time;
-            if (step == steps)
-                _optimizer.Flush(); // the row-sparse table's pending AdamW tails, before the final evaluation and checkpoint
-
             bool evaluate = step == steps || (_options.EvaluationInterval > 0 && step % _options.EvaluationInterval == 0);
+            // The row-sparse table's pending AdamW tails, so that evaluations (and the final checkpoint) read the weights
+            // dense AdamW would hold; the flush changes no later step beyond rounding (RowSparseAdamW remarks).
+            if (evaluate)
+                _optimizer.Flush();
             double? heldOutPerplexity = null, coherence = null, drift = null, labelAccuracy = null;
             if (evaluate)
             {
@@ -277,7 +278,7 @@ internal sealed class CoherenceTrainer : IDisposable
         ThrowIfNotFinite(step, read[0], read[1]);
 
         _updatingWeights = true;
-        _optimizer.Step(_rowSparse ? rows.Ids : null, _rowSparse ? rows.Table.grad : null);
+        _optimizer.Step(rows.Sparse, _rowSparse ? rows.Table.grad : null);
         _updatingWeights = false;
         _optimizer.ZeroGrad();
         if (label is not null)
@@ -319,26 +320,20 @@ internal sealed class CoherenceTrainer : IDisposable
 
     /// <summary>
     /// Gathers each distinct row the step touches once into a small table [U, d]; the step expands from it by
-    /// slot, so the expansion's backward accumulates into [U, d]. Row-sparse mode: the table is a detached copy
-    /// made a leaf, so backward yields its [U, d] gradient and never a dense [V, d] one; the optimiser writes the
-    /// U rows back. Dense mode: an index_select of the parameter, whose backward fills the [V, d] gradient.
+    /// slot, so the expansion's backward accumulates into [U, d]. Row-sparse mode: the table is the optimiser's
+    /// caught-up copy of the rows (<see cref="RowSparseAdamW.Gather"/>) made a leaf, so backward yields its [U, d] gradient
+    /// and never a dense [V, d] one; the optimiser updates that copy and writes the U rows back once. Dense mode: an
+    /// index_select of the parameter, whose backward fills the [V, d] gradient.
     /// </summary>
     /// <param name="distinct">The distinct ids [U] and, for each row the step reads, its slot [N].</param>
     private DistinctRows GatherDistinctRows((Tensor Ids, Tensor Slots) distinct)
     {
-        Tensor table;
         if (_rowSparse)
         {
-            _optimizer.CatchUp(distinct.Ids); // the rows as dense AdamW would hold them (RowSparseAdamW remarks)
-            using (torch.no_grad())
-                table = Model.Embedding.index_select(0, distinct.Ids);                // [U, d]
-            table.requires_grad_(true);
+            var sparse = _optimizer.Gather(distinct.Ids); // the rows as dense AdamW would hold them (RowSparseAdamW remarks)
+            return new DistinctRows(distinct.Ids, sparse.Weights.requires_grad_(true), distinct.Slots, sparse); // [U, d]
         }
-        else
-        {
-            table = Model.Rows(distinct.Ids);                                         // [U, d], composed with subwords
-        }
-        return new DistinctRows(distinct.Ids, table, distinct.Slots);
+        return new DistinctRows(distinct.Ids, Model.Rows(distinct.Ids), distinct.Slots, null);  // [U, d], composed with subwords
     }
 
     /// <summary>Distinct ids on the device: sorted, with each read's slot. The number of distinct ids is data-dependent,
@@ -386,14 +381,14 @@ internal sealed class CoherenceTrainer : IDisposable
             Add(draws.Windows[n / time * (time + 1) + n % time + 1]);
         foreach (long id in draws.Sampled)
             Add(id);
+        // The coherence rows in AlignmentBatch.RowIds order (anchors, neighbours, negatives), read as arrays.
+        foreach (long id in draws.Anchors)
+            Add(id);
         if (alignment is not null)
         {
-            foreach (long id in alignment.RowIds)
+            foreach (long id in alignment.Neighbors)
                 Add(id);
-        }
-        else
-        {
-            foreach (long id in draws.Anchors)
+            foreach (long id in alignment.Negatives)
                 Add(id);
         }
         foreach (long id in distinct)
@@ -407,22 +402,24 @@ internal sealed class CoherenceTrainer : IDisposable
     {
         int positions = batch * time, d = Model.Dimension;
         int lmRows = 2 * positions + ids.SampledCount;
-        var lm = rows.Table.index_select(0, rows.Slots.narrow(0, 0, lmRows));        // [LM rows, d]
-        var inputs = lm.narrow(0, 0, positions).view(batch, time, d);
+        // One gather per group of rows, split rather than narrowed: the backward of a split is one concatenation, where each
+        // narrow's backward would fill a zero tensor of the whole gather.
+        var lm = rows.Table.index_select(0, rows.Slots.narrow(0, 0, lmRows)).split([positions, positions, ids.SampledCount]);
+        var (inputs, targets, sampled) = (lm[0].view(batch, time, d), lm[1], lm[2]);         // [B, T, d], [B·T, d], [S, d]
         // CenterWord needs the whole window of T + 1 vectors: the inputs' first position followed by the targets.
         var hidden = (_options.Objective == CoherenceObjective.NextToken
             ? Model.Encode(inputs)
-            : Model.Hidden(torch.cat([inputs.narrow(1, 0, 1), lm.narrow(0, positions, positions).view(batch, time, d)], 1), _options.Objective))
+            : Model.Hidden(torch.cat([inputs.narrow(1, 0, 1), targets.view(batch, time, d)], 1), _options.Objective))
             .reshape(-1, d); // [B*T, d]
         Tensor task;
         if (ids.SampledCount > 0)
         {
             var logExpected = LogExpectedCountsOnDevice(lmSampler);                   // [V]
             // Tied: the targets' and negatives' output vectors are their gathered rows; untied: rows of the output table.
-            var output = Model.Output is null
-                ? lm.narrow(0, positions, positions + ids.SampledCount)
-                : Model.Output.index_select(0, torch.cat([ids.Targets, ids.Sampled]));
-            task = NextTokenLoss.Sampled(hidden, output.narrow(0, 0, positions), output.narrow(0, positions, ids.SampledCount),
+            var (targetOutput, sampledOutput) = Model.Output is null
+                ? (targets, sampled)
+                : (Model.Output.index_select(0, ids.Targets), Model.Output.index_select(0, ids.Sampled));
+            task = NextTokenLoss.Sampled(hidden, targetOutput, sampledOutput,
                 ids.Targets, ids.Sampled, logExpected.index_select(0, ids.Targets), logExpected.index_select(0, ids.Sampled));
         }
         else
@@ -435,17 +432,21 @@ internal sealed class CoherenceTrainer : IDisposable
         int anchors = ids.AnchorCount;
         if (anchors > 0)
         {
-            // Normalise the distinct rows once, then expand to the coherence rows.
+            // Normalise the distinct rows once, then expand to the coherence rows: anchors, and with the alignment term their
+            // neighbours and the negatives.
             int coherenceRows = alignment?.RowCount ?? anchors;
             var unit = nn.functional.normalize(rows.Table, p: 2, dim: 1).index_select(0, rows.Slots.narrow(0, lmRows, coherenceRows));
+            var anchorRows = unit;
             if (alignment is not null)
             {
-                alignmentLoss = CoherenceAlignmentLoss.Compute(unit, alignment, _options.Temperature);
+                var parts = unit.split([anchors, anchors * alignment.K, alignment.NegativeCount]);
+                anchorRows = parts[0];
+                alignmentLoss = CoherenceAlignmentLoss.Compute(anchorRows, parts[1].view(anchors, alignment.K, d), parts[2], alignment, _options.Temperature);
                 loss = loss.Plus(alignmentLoss.Times(weight));
             }
             if (_options.UniformityWeight > 0)
             {
-                uniformity = UniformityLoss.FromUnitVectors(unit.narrow(0, 0, anchors));
+                uniformity = UniformityLoss.FromUnitVectors(anchorRows);
                 loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
             }
         }
@@ -518,8 +519,9 @@ internal sealed class CoherenceTrainer : IDisposable
     /// alignment term is on this step, its negatives.</summary>
     private sealed record StepDraws(long[] Windows, long[] Sampled, long[] Anchors, long[]? AlignmentNegatives);
 
-    /// <summary>The distinct row ids [U], their rows [U, d], and for each of the step's row reads the slot of its id [N].</summary>
-    private sealed record DistinctRows(Tensor Ids, Tensor Table, Tensor Slots);
+    /// <summary>The distinct row ids [U], their rows [U, d], for each of the step's row reads the slot of its id [N], and in
+    /// row-sparse mode the rows' optimiser batch (the table is its weights).</summary>
+    private sealed record DistinctRows(Tensor Ids, Tensor Table, Tensor Slots, RowBatch? Sparse);
 
     /// <summary>A step's ids on the device, uploaded as one tensor and viewed in parts.</summary>
     private sealed class StepIds

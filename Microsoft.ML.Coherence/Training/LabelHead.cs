@@ -31,7 +31,7 @@ internal sealed class LabelHead : IDisposable
     private readonly int _seed;
     private readonly Parameter? _bigramTable;
     private readonly RowSparseAdamW? _bigramOptimizer;
-    private (Tensor Rows, Tensor Leaf)? _stepBigrams;
+    private RowBatch? _stepBigrams;
 
     public LabelHead(LabelledDocuments documents, TokenCorpus train, int dimension, Device device, CoherenceEmbeddingOptions options, int seed,
         WordBigrams? bigrams = null)
@@ -102,17 +102,14 @@ internal sealed class LabelHead : IDisposable
             features = Pool(features, model.Rows(batch.Words.DistinctIds), batch.Words);
         if (_bigramTable is not null && batch.Bigrams.DistinctIds.Length > 0)
         {
-            var rows = torch.tensor(batch.Bigrams.DistinctIds).to(device);
-            _bigramOptimizer!.CatchUp(_bigramTable, rows);                                              // the rows as dense AdamW would hold them
-            Tensor table;
-            using (torch.no_grad())
-                table = _bigramTable.index_select(0, rows);                                             // [U', d]
+            // The rows as dense AdamW would hold them, [U', d]; in training the step's leaf, which Step updates and writes back.
+            var rows = _bigramOptimizer!.Gather(_bigramTable, torch.tensor(batch.Bigrams.DistinctIds).to(device));
             if (training)
             {
-                table.requires_grad_(true);
-                _stepBigrams = (rows, table);
+                rows.Weights.requires_grad_(true);
+                _stepBigrams = rows;
             }
-            features = Pool(features, table, batch.Bigrams);
+            features = Pool(features, rows.Weights, batch.Bigrams);
         }
         return features.matmul(_weight.t()).Plus(_bias);                                                // [B, C]
     }
@@ -139,8 +136,8 @@ internal sealed class LabelHead : IDisposable
         if (_stepBigrams is { } bigrams)
         {
             _bigramOptimizer!.LearningRate = learningRate;
-            if (bigrams.Leaf.grad is { } gradient)
-                _bigramOptimizer.Step(_bigramTable!, bigrams.Rows, gradient);
+            if (bigrams.Weights.grad is { } gradient)
+                _bigramOptimizer.Step(bigrams, gradient);
             _stepBigrams = null;
         }
     }

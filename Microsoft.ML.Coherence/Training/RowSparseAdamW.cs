@@ -21,15 +21,16 @@ namespace Microsoft.ML.Coherence.Training;
 /// AdamW applied to it at steps τ = L+1 .. t-1 with a zero gradient, in closed form, because those steps scale the row's
 /// m and v by powers of β1 and β2 only: with r = β1/sqrt(β2) and a_τ = lr_τ sqrt(1 - β2^τ)/(1 - β1^τ),
 /// p ← p·Π(1 - lr_τ wd) - S(L, t-1) · m / (sqrt(v) + ε), S(L, u) = Σ_{τ=L+1..u} a_τ r^(τ-L); m ← β1^k m; v ← β2^k v (k = t-1-L);
-/// then this step's update exactly as dense AdamW's at step t. The catch-up is its own call,
-/// <see cref="CatchUp(Parameter, Tensor)"/>, made on a step's rows before its forward pass, so the gradient is taken at the
-/// weights dense AdamW would hold. S is kept per step for the last <see cref="Window"/> steps
+/// then this step's update exactly as dense AdamW's at step t. The catch-up happens when a step gathers its rows,
+/// <see cref="Gather"/>, before its forward pass, so the gradient is taken at the weights dense AdamW would hold; the
+/// gathered copy is what the step reads and what <see cref="Step(RowBatch, Tensor)"/> updates and writes back, so each row is
+/// read and written once a step. S is kept per step for the last <see cref="Window"/> steps
 /// (r^Window is below 10^-20, so older sums are final). This equals dense AdamW up to where ε sits in a zero-gradient step
 /// (ε·sqrt(1 - β2^τ) against ε) and the order of weight decay within the missed steps (exact with the default decay 0);
 /// the test holds it to 1e-5 over a schedule. <see cref="Flush"/> applies every row's pending tail at the end of training.
 /// Rows not in a step keep their weights, moments and state bit for bit until their next update or the flush.</para>
 /// <para>One instance can serve several tables (word rows, subword bucket rows): each has its own state, and
-/// <see cref="Step"/> names the table it updates. State per table: both moments [V, d] and each row's last update step
+/// <see cref="Step(RowBatch, Tensor)"/> knows the table it updates. State per table: both moments [V, d] and each row's last update step
 /// [V] (float64) on the table's device, and the table's per-step history of a_τ and of the weight decay on the host.</para>
 /// </remarks>
 internal sealed class RowSparseAdamW : IDisposable
@@ -77,34 +78,53 @@ internal sealed class RowSparseAdamW : IDisposable
     public Tensor RowSteps(Parameter table) => _lastStep[IndexOf(table)];
 
     /// <summary>
-    /// Step <paramref name="table"/>: updates rows <paramref name="rows"/> from their gradient. Call
-    /// <see cref="CatchUp(Parameter, Tensor)"/> on the same rows before the forward pass that produced the gradient; a row
-    /// that was not caught up would skip the tail of the steps it missed (plain lazy Adam).
+    /// Gathers rows <paramref name="rows"/> of <paramref name="table"/> and their moments, caught up on the steps they missed
+    /// (see the remarks): the weights a step's forward pass reads, as dense AdamW would hold them. Nothing is written back
+    /// until <see cref="Step(RowBatch, Tensor)"/>, so a step that fails before its update leaves the table, the moments and
+    /// each row's pending tail as they were. The tensors belong to the caller's dispose scope.
     /// </summary>
     /// <param name="table">One of <see cref="Tables"/>.</param>
     /// <param name="rows">[U] int64 distinct row ids on the table's device (duplicates would race in the write-back).</param>
-    /// <param name="gradient">[U, d] the gradient of those rows, in the order of <paramref name="rows"/>.</param>
-    public void Step(Parameter table, Tensor rows, Tensor gradient)
+    public RowBatch Gather(Parameter table, Tensor rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(gradient);
         int i = IndexOf(table);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var weights = table.index_select(0, rows);
+        var first = _firstMoment[i].index_select(0, rows);
+        var second = _secondMoment[i].index_select(0, rows);
+        if (_history[i].Steps > 0)
+            CatchUp(_history[i], weights, first, second, _lastStep[i].index_select(0, rows));
+        var batch = new RowBatch(i, rows.alias(), weights, first, second);
+        batch.MoveToOuterDisposeScope();
+        return batch;
+    }
+
+    /// <summary>
+    /// Step the rows of <paramref name="batch"/> (from <see cref="Gather"/>, before the forward pass that produced
+    /// <paramref name="gradient"/>) as dense AdamW at the next step, and write them, their moments and their step back.
+    /// </summary>
+    /// <param name="batch">The step's rows, caught up.</param>
+    /// <param name="gradient">[U, d] the gradient of those rows, in the order of the batch's rows.</param>
+    public void Step(RowBatch batch, Tensor gradient)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(gradient);
+        int i = batch.Table;
         var history = _history[i];
         long t = history.Steps + 1;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        using var one = 1.0.ToScalar();
         using var beta1 = _beta1.ToScalar();
         using var beta2 = _beta2.ToScalar();
         using var oneMinusBeta1 = (1 - _beta1).ToScalar();
         using var oneMinusBeta2 = (1 - _beta2).ToScalar();
         using var epsilon = _epsilon.ToScalar();
+        var weights = batch.Weights.detach(); // the step's leaf shares this storage; its values are not read after backward
+        var first = batch.First;
+        var second = batch.Second;
 
-        var weights = table.index_select(0, rows);
-        var first = _firstMoment[i].index_select(0, rows);
-        var second = _secondMoment[i].index_select(0, rows);
-
-        // This step, as dense AdamW at step t (the rows were caught up to step t - 1 by CatchUp, or are new).
         if (_weightDecay != 0)
         {
             using var decay = (1 - LearningRate * _weightDecay).ToScalar();
@@ -115,19 +135,34 @@ internal sealed class RowSparseAdamW : IDisposable
         using var root2 = Math.Sqrt(1 - Math.Pow(_beta2, t)).ToScalar();
         using var stepSize = (-LearningRate / (1 - Math.Pow(_beta1, t))).ToScalar();
         var denominator = second.sqrt().div_(root2).PlusInPlace(epsilon);
-        weights.addcmul_(first, denominator.reciprocal_(), stepSize);
+        weights.addcdiv_(first, denominator, stepSize); // as SafeAdamW writes it
 
-        table.index_copy_(0, rows, weights);
-        _firstMoment[i].index_copy_(0, rows, first);
-        _secondMoment[i].index_copy_(0, rows, second);
+        _tables[i].index_copy_(0, batch.Rows, weights);
+        _firstMoment[i].index_copy_(0, batch.Rows, first);
+        _secondMoment[i].index_copy_(0, batch.Rows, second);
         using var stepValue = ((double)t).ToScalar();
-        _lastStep[i].index_fill_(0, rows, stepValue);
+        _lastStep[i].index_fill_(0, batch.Rows, stepValue);
         history.Add(LearningRate * Math.Sqrt(1 - Math.Pow(_beta2, t)) / (1 - Math.Pow(_beta1, t)), Math.Log(Math.Max(1e-300, 1 - LearningRate * _weightDecay)));
     }
 
     /// <summary>
+    /// Step rows <paramref name="rows"/> of <paramref name="table"/> from their gradient: <see cref="Gather"/> then
+    /// <see cref="Step(RowBatch, Tensor)"/>, for a gradient taken at the table's stored rows. A row with pending steps is
+    /// caught up first here, after its gradient was taken; gather the step's rows with <see cref="Gather"/> (or call
+    /// <see cref="CatchUp(Parameter, Tensor)"/>) before the forward pass to take it at the caught-up weights.
+    /// </summary>
+    /// <param name="table">One of <see cref="Tables"/>.</param>
+    /// <param name="rows">[U] int64 distinct row ids on the table's device (duplicates would race in the write-back).</param>
+    /// <param name="gradient">[U, d] the gradient of those rows, in the order of <paramref name="rows"/>.</param>
+    public void Step(Parameter table, Tensor rows, Tensor gradient)
+    {
+        using var scope = torch.NewDisposeScope();
+        Step(Gather(table, rows), gradient);
+    }
+
+    /// <summary>
     /// Brings rows <paramref name="rows"/> of <paramref name="table"/> up to the last step taken (their pending tail, see the
-    /// remarks), so that the next step's forward pass reads what dense AdamW would hold; call before gathering a step's rows.
+    /// remarks) and writes them back; <see cref="Flush"/> and readers outside a step use it.
     /// </summary>
     public void CatchUp(Parameter table, Tensor rows)
     {

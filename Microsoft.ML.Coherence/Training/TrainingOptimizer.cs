@@ -47,25 +47,26 @@ internal sealed class TrainingOptimizer : IDisposable
     /// <summary>The gradients the dense optimiser will apply (those of parameters that have one).</summary>
     public IEnumerable<Tensor> DenseGradients => _dense.Parameters.Select(p => p.grad).Where(g => g is not null)!;
 
-    /// <summary>Applies one update: the dense parameters from their gradients and, in the row-sparse mode, rows
-    /// <paramref name="rows"/> of the embedding table from <paramref name="rowGradient"/>.</summary>
-    /// <param name="rows">[U] int64 distinct row ids (row-sparse mode).</param>
+    /// <summary>Applies one update: the dense parameters from their gradients and, in the row-sparse mode, the embedding
+    /// rows of <paramref name="rows"/> (from <see cref="Gather"/>) from <paramref name="rowGradient"/>.</summary>
+    /// <param name="rows">The step's embedding rows (row-sparse mode).</param>
     /// <param name="rowGradient">[U, d] their gradient (row-sparse mode).</param>
-    public void Step(Tensor? rows, Tensor? rowGradient)
+    public void Step(RowBatch? rows, Tensor? rowGradient)
     {
         _dense.Step();
         if (_rows is not null)
         {
             if (rows is null || rowGradient is null)
                 throw new InvalidOperationException("The row-sparse mode needs the step's rows and their gradient.");
-            _rows.Step(_embedding, rows, rowGradient);
+            _rows.Step(rows, rowGradient);
         }
     }
 
     public void ZeroGrad() => _dense.ZeroGrad();
 
-    /// <summary>Row-sparse mode: brings the embedding rows <paramref name="rows"/> up to date before a step reads them (<see cref="RowSparseAdamW.CatchUp(Parameter, Tensor)"/>).</summary>
-    public void CatchUp(Tensor rows) => _rows?.CatchUp(_embedding, rows);
+    /// <summary>Row-sparse mode: the embedding rows <paramref name="rows"/> caught up, as a step reads them (<see cref="RowSparseAdamW.Gather"/>).</summary>
+    public RowBatch Gather(Tensor rows) =>
+        (_rows ?? throw new InvalidOperationException("Only the row-sparse mode gathers rows.")).Gather(_embedding, rows);
 
     /// <summary>At the end of training: the row-sparse table takes every row's pending tail (<see cref="RowSparseAdamW.Flush"/>).</summary>
     public void Flush() => _rows?.Flush();
