@@ -156,4 +156,24 @@ public sealed class CoherenceTrainerTests
         Assert.IsTrue(counts.Count >= 20);
         Assert.AreEqual(counts[0], counts[^1], $"live tensors went from {counts[0]} to {counts[^1]}");
     }
+
+    [TestMethod]
+    [DataRow(true, DisplayName = "host indexing")]
+    [DataRow(false, DisplayName = "device indexing")]
+    public void PhaseTimesNameEveryPartOfTheStepInOrderAndLeaveTheModelUnchanged(bool hostIndexing)
+    {
+        var options = PlantedCorpus.TinyOptions(steps: 6);
+        var phases = new StepPhaseTimes();
+        var timed = Train(options, configure: t => { t.HostIndexing = hostIndexing; t.PhaseTimes = phases; }).GetEmbeddingMatrix();
+        var plain = Train(options, configure: t => t.HostIndexing = hostIndexing).GetEmbeddingMatrix();
+        CollectionAssert.AreEqual(plain, timed, "timing the phases must not change what the step computes");
+        string[] expected =
+        [
+            "draws (host)", "ids, alignment rows and mask", "gather and catch up rows", "forward: language model",
+            "forward: coherence terms (and label loss)", "backward", "clip and finite check", "update",
+        ];
+        var medians = phases.Medians(skip: 1);
+        CollectionAssert.AreEqual(expected, medians.Select(p => p.Phase).ToArray());
+        Assert.IsTrue(medians.All(p => p.MedianSeconds >= 0 && double.IsFinite(p.MedianSeconds)), "a median is a duration");
+    }
 }

@@ -96,6 +96,9 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>The label loss's head (issue 10, see <see cref="Training.LabelHead"/>), attached by the engine when a label column is set; null trains on text alone.</summary>
     internal LabelHead? LabelHead { get; set; }
 
+    /// <summary>Benchmark seam: when set, receives the wall time of each phase of every step (CPU only, see <see cref="StepPhaseTimes"/>).</summary>
+    internal StepPhaseTimes? PhaseTimes { get; set; }
+
     /// <summary>Test seam: returns true for a step whose loss is replaced by NaN.</summary>
     internal Func<int, bool>? InjectNonFiniteLoss { get; set; }
 
@@ -242,7 +245,9 @@ internal sealed class CoherenceTrainer : IDisposable
     private StepLosses TrainStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
         UnigramSampler? negativeSampler, StatisticalField field, double weight, bool readLosses)
     {
+        PhaseTimes?.Start();
         var draws = DrawStep(step, train, time, batch, lmSampler, negativeSampler, field, weight);
+        PhaseTimes?.Mark("draws (host)");
         var ids = StepIds.Upload(draws, batch, time, _device);
         AlignmentTensors? alignment;
         DistinctRows rows;
@@ -250,7 +255,9 @@ internal sealed class CoherenceTrainer : IDisposable
         {
             var host = draws.AlignmentNegatives is not null ? AlignmentBatch.Create(draws.Anchors, field, draws.AlignmentNegatives) : null;
             alignment = host is null ? null : AlignmentTensors.From(host, _device);
-            rows = GatherDistinctRows(HostDistinct(draws, host, batch, time));
+            var distinct = HostDistinct(draws, host, batch, time);
+            PhaseTimes?.Mark("ids, alignment rows and mask");
+            rows = GatherDistinctRows(distinct);
         }
         else
         {
@@ -260,8 +267,11 @@ internal sealed class CoherenceTrainer : IDisposable
             // Every embedding row this step touches, in one id list: inputs, targets, LM negatives, then the anchors,
             // their neighbours and the alignment negatives (contiguous, so one normalise serves the coherence terms).
             var rowIds = torch.cat([ids.Inputs, ids.Targets, ids.Sampled, alignment?.RowIds() ?? ids.Anchors]);
-            rows = GatherDistinctRows(DeviceDistinct(rowIds));
+            var distinct = DeviceDistinct(rowIds);
+            PhaseTimes?.Mark("ids, alignment rows and mask");
+            rows = GatherDistinctRows(distinct);
         }
+        PhaseTimes?.Mark("gather and catch up rows");
 
         var (loss, task, alignmentLoss, uniformity) = Losses(ids, rows, alignment, lmSampler, batch, time, weight);
         // Issue 10: + lambda_label * L_label on the mean word vectors of labelled documents (LabelHead.cs).
@@ -270,12 +280,15 @@ internal sealed class CoherenceTrainer : IDisposable
             loss = loss.Plus(label.Times(_options.LabelWeight));
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
+        PhaseTimes?.Mark("forward: coherence terms (and label loss)");
         loss.backward();
+        PhaseTimes?.Mark("backward");
         if (InjectNativeFailure?.Invoke(step) == true)
             throw new System.Runtime.InteropServices.ExternalException($"Injected libtorch failure at step {step}.");
         var norm = ClipGradients(rows.Table);
         var read = ReadForFiniteCheck(loss, norm, readLosses ? [task, alignmentLoss, uniformity] : []);
         ThrowIfNotFinite(step, read[0], read[1]);
+        PhaseTimes?.Mark("clip and finite check");
 
         _updatingWeights = true;
         _optimizer.Step(rows.Sparse, _rowSparse ? rows.Table.grad : null);
@@ -283,6 +296,7 @@ internal sealed class CoherenceTrainer : IDisposable
         _optimizer.ZeroGrad();
         if (label is not null)
             LabelHead!.Step(_optimizer.LearningRate, readLosses ? label : null); // the head's own AdamW step (issue 10)
+        PhaseTimes?.Mark("update");
         return readLosses
             ? new StepLosses(read[0], read[2], read[3], read[4])
             : new StepLosses(read[0], double.NaN, double.NaN, double.NaN);
@@ -428,6 +442,7 @@ internal sealed class CoherenceTrainer : IDisposable
         }
 
         var loss = task;
+        PhaseTimes?.Mark("forward: language model");
         Tensor? alignmentLoss = null, uniformity = null;
         int anchors = ids.AnchorCount;
         if (anchors > 0)

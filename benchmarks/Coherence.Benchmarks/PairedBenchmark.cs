@@ -31,6 +31,8 @@ internal static class PairedBenchmark
         Console.WriteLine($"Paired timing (one process, baseline and SCA steps in turn; medians after 5 warm-up steps); target SCA/baseline <= {BenchmarkEnvironment.OverheadTarget:F2}" +
             (arguments.Settings.Count > 0 ? $"; settings: {string.Join(' ', arguments.Settings)}" : ""));
         table.Print();
+        foreach (var r in paired)
+            PrintPhases(r);
 
         var fastText = arguments.SkipFastText ? null : RunFastText(arguments, paired[0]);
         var results = new PairedResults
@@ -44,6 +46,24 @@ internal static class PairedBenchmark
         string path = BenchmarkEnvironment.WriteResult(arguments.OutDirectory, "paired.json", results);
         Console.WriteLine($"Results written to {path}");
         return results;
+    }
+
+    /// <summary>Where the time of one paired run goes: each phase's median in ms, baseline and SCA, and SCA's extra.</summary>
+    private static void PrintPhases(PairedTiming.Result r)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"Step phases, {r.Layers} layers (median ms per phase over the same steps; the medians need not add up to the step's):");
+        var phases = new TextTable("phase", "baseline ms", "SCA ms", "SCA - baseline ms");
+        foreach (var p in r.Phases)
+        {
+            phases.Add(p.Phase, (1000 * p.BaselineSeconds).ToString("F3", CultureInfo.InvariantCulture),
+                (1000 * p.ScaSeconds).ToString("F3", CultureInfo.InvariantCulture),
+                (1000 * (p.ScaSeconds - p.BaselineSeconds)).ToString("F3", CultureInfo.InvariantCulture));
+        }
+        double baseline = r.Phases.Sum(p => p.BaselineSeconds), sca = r.Phases.Sum(p => p.ScaSeconds);
+        phases.Add("sum of the medians", (1000 * baseline).ToString("F3", CultureInfo.InvariantCulture),
+            (1000 * sca).ToString("F3", CultureInfo.InvariantCulture), (1000 * (sca - baseline)).ToString("F3", CultureInfo.InvariantCulture));
+        phases.Print();
     }
 
     private static FastTextComparison? RunFastText(BenchmarkArguments arguments, PairedTiming.Result stage)

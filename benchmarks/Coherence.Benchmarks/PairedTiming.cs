@@ -17,11 +17,14 @@ internal static class PairedTiming
 {
     public sealed record Result(int Layers, int VocabularySize, int Steps, double BaselineMedianSeconds, double ScaMedianSeconds,
         double Ratio, double BaselineTokensPerSecond, double ScaTokensPerSecond, int Dimension, int Window, int MinCount,
-        long TrainingTokens, double TokensPerStep)
+        long TrainingTokens, double TokensPerStep, IReadOnlyList<PairedTiming.PhaseTime> Phases)
     {
         /// <summary>Passes over the training tokens that the run's steps make (steps × tokens per step / training tokens).</summary>
         public double Epochs => Steps * TokensPerStep / TrainingTokens;
     }
+
+    /// <summary>One phase of the step (<see cref="StepPhaseTimes"/>): its median wall time in the baseline's and in SCA's steps.</summary>
+    public sealed record PhaseTime(string Phase, double BaselineSeconds, double ScaSeconds);
 
     /// <summary>
     /// The stage's training split of <paramref name="corpusPath"/> as text, one document per line, in the stage's own
@@ -51,6 +54,8 @@ internal static class PairedTiming
 
         using var baselineTrainer = new CoherenceTrainer(baseline, prepared.Vocabulary.Count, TorchSharp.torch.CPU, seed);
         using var scaTrainer = new CoherenceTrainer(sca, prepared.Vocabulary.Count, TorchSharp.torch.CPU, seed);
+        baselineTrainer.PhaseTimes = new StepPhaseTimes();
+        scaTrainer.PhaseTimes = new StepPhaseTimes();
         var baselineTimes = new List<double>();
         var scaTimes = new List<double>();
         var clock = new Stopwatch();
@@ -66,8 +71,11 @@ internal static class PairedTiming
         // Drop the first five steps of each (allocator and thread-pool warm-up).
         double b = Median(baselineTimes.Skip(5)), s = Median(scaTimes.Skip(5));
         double tokens = sca.BatchSize * Math.Min(sca.ContextLength, prepared.Train.TokenCount - 1);
+        var baselinePhases = baselineTrainer.PhaseTimes.Medians(skip: 5).ToDictionary(p => p.Phase, p => p.MedianSeconds);
+        var phases = scaTrainer.PhaseTimes.Medians(skip: 5)
+            .Select(p => new PhaseTime(p.Phase, baselinePhases.GetValueOrDefault(p.Phase), p.MedianSeconds)).ToList();
         return new Result(layers, prepared.Vocabulary.Count, steps, b, s, s / b, tokens / b, tokens / s, sca.EmbeddingDimension, sca.Window,
-            sca.MinCount, prepared.Train.TokenCount, tokens);
+            sca.MinCount, prepared.Train.TokenCount, tokens, phases);
     }
 
     private static CoherenceEmbeddingOptions Options(int layers, int steps, int seed, int maxVocabulary) => new()
