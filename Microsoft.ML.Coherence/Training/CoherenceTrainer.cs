@@ -122,97 +122,136 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>The step whose weights <see cref="CoherenceEmbeddingOptions.LabelEarlyStopping"/> kept, when not the last one.</summary>
     public int? EarlyStoppedStep { get; private set; }
 
+    /// <summary>Trains from the checkpoint to resume (when there is one) to the last step: step, evaluate, report, checkpoint.</summary>
     public void Train(TokenCorpus train, TokenCorpus heldOut, ReadOnlySpan<long> frequencies, StatisticalField field, CancellationToken cancellationToken)
     {
         if (train.TokenCount < 2)
             throw new ArgumentException("The training corpus needs at least 2 known-or-unknown tokens to predict a next token.", "corpus");
-        int steps = Steps;
-        int time = SequenceLength(_options, train.TokenCount);
-        int batch = _options.BatchSize;
-        var lmSampler = new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true);
-        var negativeSampler = !_options.IsBaseline ? new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false) : null;
-        int logEvery = Math.Max(1, steps / MaxLogPoints);
-
-        var checkpoints = _options.CheckpointDirectory is null ? null : new CheckpointStore(_options.CheckpointDirectory, Fingerprint(train), _log);
-        if (checkpoints is not null && _options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
-        {
-            CompletedSteps = restored;
-            ResumedFromStep = restored;
-            _log?.Invoke($"Resumed from the checkpoint of step {restored} in '{_options.CheckpointDirectory}'.");
-        }
-
-        float[]? previousEmbedding = null;
+        var run = Inputs(train, field, new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true),
+            _options.IsBaseline ? null : new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false));
+        int steps = Steps, logEvery = Math.Max(1, steps / MaxLogPoints);
+        var checkpoints = OpenCheckpoints(train);
         using var best = _options.LabelEarlyStopping && LabelHead is not null ? new BestWeights() : null;
+        _previousEmbedding = null;
         var clock = Stopwatch.StartNew();
         int firstStep = CompletedSteps + 1;
         for (int step = firstStep; step <= steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (lr, weight) = ScheduleStep(step);
-
+            var schedule = ScheduleStep(step);
             bool log = step % logEvery == 0 || step == steps || step == firstStep;
-            StepLosses losses;
-            try
-            {
-                using var scope = torch.NewDisposeScope();
-                losses = TrainStep(step, train, time, batch, lmSampler, negativeSampler, field, weight, log);
-            }
-            catch (Exception failure) when (failure is not (CoherenceTrainingException or OperationCanceledException))
-            {
-                throw StepFailed(step, failure, checkpoints);
-            }
+            var losses = GuardedStep(step, run, schedule.CoherenceWeight, log, checkpoints);
             CompletedSteps = step;
-            TokensTrained += (long)batch * time;
+            TokensTrained += run.TokensPerStep;
             bool evaluate = step == steps || (_options.EvaluationInterval > 0 && step % _options.EvaluationInterval == 0);
-            // The row-sparse table's pending AdamW tails, so that evaluations (and the final checkpoint) read the weights
-            // dense AdamW would hold; the flush changes no later step beyond rounding (RowSparseAdamW remarks).
-            if (evaluate)
-                _optimizer.Flush();
-            double? heldOutPerplexity = null, coherence = null, drift = null, labelAccuracy = null;
-            if (evaluate)
-            {
-                heldOutPerplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
-                labelAccuracy = LabelHead?.HeldOutAccuracy(Model); // issue 10
-                if (best is not null && labelAccuracy is { } accuracy)
-                    best.Offer(KeptParameters(), step, accuracy);
-                var embedding = CurrentEmbedding();
-                var matrix = new Evaluation.EmbeddingMatrix(embedding, Model.Dimension);
-                coherence = Evaluation.DistributionSummary.Of(Evaluation.CoherenceScores.Compute(matrix, field.ToNeighbors())).Mean;
-                if (previousEmbedding is not null)
-                    drift = Evaluation.EmbeddingMetrics.Drift(matrix, new Evaluation.EmbeddingMatrix(previousEmbedding, Model.Dimension));
-                previousEmbedding = embedding;
-            }
-
+            var evaluation = evaluate ? Evaluate(step, heldOut, field, best) : StepEvaluation.None;
             if (log || evaluate)
-            {
-                double seconds = clock.Elapsed.TotalSeconds;
-                int done = step - firstStep + 1;
-                var report = new CoherenceTrainingProgress
-                {
-                    Step = step, TotalSteps = steps, Tokens = (long)step * batch * time,
-                    Loss = losses.Total, TaskLoss = losses.Task, AlignmentLoss = losses.Alignment, UniformityLoss = losses.Uniformity,
-                    CoherenceWeight = weight, LearningRate = lr,
-                    HeldOutPerplexity = heldOutPerplexity, MeanCoherence = coherence, Drift = drift,
-                    LabelLoss = LabelHead?.LastLoss, HeldOutLabelAccuracy = labelAccuracy,
-                    TokensPerSecond = (double)done * batch * time / Math.Max(seconds, 1e-9),
-                    Elapsed = clock.Elapsed,
-                    Remaining = TimeSpan.FromSeconds(seconds / done * (steps - step)),
-                };
-                History.Add(report);
-                _progress?.Report(report);
-                _log?.Invoke(report.ToString());
-            }
-
+                ReportProgress(step, step - firstStep + 1, run, schedule, losses, evaluation, clock.Elapsed);
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
                 checkpoints.Save(step, Model, _optimizer);
         }
-        if (best?.Step is { } kept && kept != steps && best.Restore(KeptParameters()))
-        {
-            EarlyStoppedStep = kept;
-            _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-                $"Early stopping: kept the weights of step {kept} (held-out label accuracy {best.Accuracy:F4}, the best of the evaluations) instead of step {steps}'s."));
-        }
+        KeepBestWeights(best, steps);
         TrainingTime = clock.Elapsed;
+    }
+
+    /// <summary>What a step reads that stays the same for the whole run.</summary>
+    private sealed record RunInputs(TokenCorpus Train, StatisticalField Field, int Time, int Batch, UnigramSampler LmSampler,
+        UnigramSampler? NegativeSampler)
+    {
+        public long TokensPerStep => (long)Batch * Time;
+    }
+
+    private RunInputs Inputs(TokenCorpus train, StatisticalField field, UnigramSampler lmSampler, UnigramSampler? negativeSampler) =>
+        new(train, field, SequenceLength(_options, train.TokenCount), _options.BatchSize, lmSampler, negativeSampler);
+
+    /// <summary>The run's checkpoint store (null without <see cref="CoherenceEmbeddingOptions.CheckpointDirectory"/>), after
+    /// restoring the newest checkpoint that fits this run when <see cref="CoherenceEmbeddingOptions.ResumeFromCheckpoint"/> is set.</summary>
+    private CheckpointStore? OpenCheckpoints(TokenCorpus train)
+    {
+        if (_options.CheckpointDirectory is null)
+            return null;
+        var checkpoints = new CheckpointStore(_options.CheckpointDirectory, Fingerprint(train), _log);
+        if (_options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
+        {
+            CompletedSteps = restored;
+            ResumedFromStep = restored;
+            _log?.Invoke($"Resumed from the checkpoint of step {restored} in '{_options.CheckpointDirectory}'.");
+        }
+        return checkpoints;
+    }
+
+    /// <summary>One step in its own dispose scope; a libtorch or runtime failure becomes a <see cref="CoherenceTrainingException"/> (<see cref="StepFailed"/>).</summary>
+    private StepLosses GuardedStep(int step, RunInputs run, double weight, bool readLosses, CheckpointStore? checkpoints)
+    {
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            return TrainStep(step, run, weight, readLosses);
+        }
+        catch (Exception failure) when (failure is not (CoherenceTrainingException or OperationCanceledException))
+        {
+            throw StepFailed(step, failure, checkpoints);
+        }
+    }
+
+    /// <summary>An evaluation step's figures (all null on other steps).</summary>
+    private sealed record StepEvaluation(double? HeldOutPerplexity, double? MeanCoherence, double? Drift, double? HeldOutLabelAccuracy)
+    {
+        public static readonly StepEvaluation None = new(null, null, null, null);
+    }
+
+    // The embedding at the previous evaluation, for the drift.
+    private float[]? _previousEmbedding;
+
+    /// <summary>Held-out perplexity, label accuracy (offered to early stopping), mean coherence and drift at an evaluation step.</summary>
+    private StepEvaluation Evaluate(int step, TokenCorpus heldOut, StatisticalField field, BestWeights? best)
+    {
+        // The row-sparse table's pending AdamW tails, so that evaluations (and the final checkpoint) read the weights
+        // dense AdamW would hold; the flush changes no later step beyond rounding (RowSparseAdamW remarks).
+        _optimizer.Flush();
+        double? perplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
+        double? labelAccuracy = LabelHead?.HeldOutAccuracy(Model); // issue 10
+        if (best is not null && labelAccuracy is { } accuracy)
+            best.Offer(KeptParameters(), step, accuracy);
+        var embedding = CurrentEmbedding();
+        var matrix = new Evaluation.EmbeddingMatrix(embedding, Model.Dimension);
+        double coherence = Evaluation.DistributionSummary.Of(Evaluation.CoherenceScores.Compute(matrix, field.ToNeighbors())).Mean;
+        double? drift = _previousEmbedding is null ? null
+            : Evaluation.EmbeddingMetrics.Drift(matrix, new Evaluation.EmbeddingMatrix(_previousEmbedding, Model.Dimension));
+        _previousEmbedding = embedding;
+        return new StepEvaluation(perplexity, coherence, drift, labelAccuracy);
+    }
+
+    /// <summary>Records a step's progress in <see cref="History"/> and reports and logs it; <paramref name="done"/> counts the
+    /// steps this call of <see cref="Train"/> has run, this one included (the rate and the time remaining use it).</summary>
+    private void ReportProgress(int step, int done, RunInputs run, (double LearningRate, double CoherenceWeight) schedule,
+        StepLosses losses, StepEvaluation evaluation, TimeSpan elapsed)
+    {
+        double seconds = elapsed.TotalSeconds;
+        var report = new CoherenceTrainingProgress
+        {
+            Step = step, TotalSteps = Steps, Tokens = step * run.TokensPerStep,
+            Loss = losses.Total, TaskLoss = losses.Task, AlignmentLoss = losses.Alignment, UniformityLoss = losses.Uniformity,
+            CoherenceWeight = schedule.CoherenceWeight, LearningRate = schedule.LearningRate,
+            HeldOutPerplexity = evaluation.HeldOutPerplexity, MeanCoherence = evaluation.MeanCoherence, Drift = evaluation.Drift,
+            LabelLoss = LabelHead?.LastLoss, HeldOutLabelAccuracy = evaluation.HeldOutLabelAccuracy,
+            TokensPerSecond = (double)done * run.TokensPerStep / Math.Max(seconds, 1e-9),
+            Elapsed = elapsed,
+            Remaining = TimeSpan.FromSeconds(seconds / done * (Steps - step)),
+        };
+        History.Add(report);
+        _progress?.Report(report);
+        _log?.Invoke(report.ToString());
+    }
+
+    /// <summary>Label early stopping: restores the kept weights when the best evaluation was not the last step's.</summary>
+    private void KeepBestWeights(BestWeights? best, int steps)
+    {
+        if (best?.Step is not { } kept || kept == steps || !best.Restore(KeptParameters()))
+            return;
+        EarlyStoppedStep = kept;
+        _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"Early stopping: kept the weights of step {kept} (held-out label accuracy {best.Accuracy:F4}, the best of the evaluations) instead of step {steps}'s."));
     }
 
     /// <summary>What early stopping keeps: the model's parameters and the label head's exported bigram table.</summary>
@@ -236,44 +275,22 @@ internal sealed class CoherenceTrainer : IDisposable
     /// </summary>
     internal void RunStep(int step, TokenCorpus train, UnigramSampler lmSampler, UnigramSampler? negativeSampler, StatisticalField field)
     {
-        int time = SequenceLength(_options, train.TokenCount);
         var (_, weight) = ScheduleStep(step);
         using var scope = torch.NewDisposeScope();
-        TrainStep(step, train, time, _options.BatchSize, lmSampler, _options.IsBaseline ? null : negativeSampler, field, weight, readLosses: false);
+        TrainStep(step, Inputs(train, field, lmSampler, _options.IsBaseline ? null : negativeSampler), weight, readLosses: false);
     }
 
-    private StepLosses TrainStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
-        UnigramSampler? negativeSampler, StatisticalField field, double weight, bool readLosses)
+    /// <summary>One step: draw, gather the rows it touches, forward, backward, clip and check, update (the class remarks).</summary>
+    private StepLosses TrainStep(int step, RunInputs run, double weight, bool readLosses)
     {
         PhaseTimes?.Start();
-        var draws = DrawStep(step, train, time, batch, lmSampler, negativeSampler, field, weight);
+        var draws = DrawStep(step, run, weight);
         PhaseTimes?.Mark("draws (host)");
-        var ids = StepIds.Upload(draws, batch, time, _device);
-        AlignmentTensors? alignment;
-        DistinctRows rows;
-        if (HostIndexing)
-        {
-            var host = draws.AlignmentNegatives is not null ? AlignmentBatch.Create(draws.Anchors, field, draws.AlignmentNegatives) : null;
-            alignment = host is null ? null : AlignmentTensors.From(host, _device);
-            var distinct = HostDistinct(draws, host, batch, time);
-            PhaseTimes?.Mark("ids, alignment rows and mask");
-            rows = GatherDistinctRows(distinct);
-        }
-        else
-        {
-            alignment = draws.AlignmentNegatives is not null
-                ? AlignmentTensors.Gather(FieldOnDevice(field), ids.Anchors, ids.Negatives)
-                : null;
-            // Every embedding row this step touches, in one id list: inputs, targets, LM negatives, then the anchors,
-            // their neighbours and the alignment negatives (contiguous, so one normalise serves the coherence terms).
-            var rowIds = torch.cat([ids.Inputs, ids.Targets, ids.Sampled, alignment?.RowIds() ?? ids.Anchors]);
-            var distinct = DeviceDistinct(rowIds);
-            PhaseTimes?.Mark("ids, alignment rows and mask");
-            rows = GatherDistinctRows(distinct);
-        }
+        var ids = StepIds.Upload(draws, run.Batch, run.Time, _device);
+        var (alignment, rows) = StepRows(draws, ids, run);
         PhaseTimes?.Mark("gather and catch up rows");
 
-        var (loss, task, alignmentLoss, uniformity) = Losses(ids, rows, alignment, lmSampler, batch, time, weight);
+        var (loss, task, alignmentLoss, uniformity) = Losses(ids, rows, alignment, run, weight);
         // Issue 10: + lambda_label * L_label on the mean word vectors of labelled documents (LabelHead.cs).
         var label = LabelHead?.Loss(Model, step);
         if (label is not null)
@@ -281,15 +298,57 @@ internal sealed class CoherenceTrainer : IDisposable
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
         PhaseTimes?.Mark("forward: coherence terms (and label loss)");
+
+        var read = BackwardAndCheck(step, loss, rows, readLosses ? [task, alignmentLoss, uniformity] : []);
+        Update(rows, label, readLosses);
+        return readLosses
+            ? new StepLosses(read[0], read[2], read[3], read[4])
+            : new StepLosses(read[0], double.NaN, double.NaN, double.NaN);
+    }
+
+    /// <summary>The step's alignment batch (null when the term is off this step) and every row it touches, gathered once:
+    /// built in arrays on the CPU (<see cref="HostIndexing"/>), gathered with tensor ops on CUDA.</summary>
+    private (AlignmentTensors? Alignment, DistinctRows Rows) StepRows(StepDraws draws, StepIds ids, RunInputs run)
+    {
+        AlignmentTensors? alignment;
+        (Tensor Ids, Tensor Slots) distinct;
+        if (HostIndexing)
+        {
+            var host = draws.AlignmentNegatives is not null ? AlignmentBatch.Create(draws.Anchors, run.Field, draws.AlignmentNegatives) : null;
+            alignment = host is null ? null : AlignmentTensors.From(host, _device);
+            distinct = HostDistinct(draws, host, run.Batch, run.Time);
+        }
+        else
+        {
+            alignment = draws.AlignmentNegatives is not null
+                ? AlignmentTensors.Gather(FieldOnDevice(run.Field), ids.Anchors, ids.Negatives)
+                : null;
+            // Every embedding row this step touches, in one id list: inputs, targets, LM negatives, then the anchors,
+            // their neighbours and the alignment negatives (contiguous, so one normalise serves the coherence terms).
+            distinct = DeviceDistinct(torch.cat([ids.Inputs, ids.Targets, ids.Sampled, alignment?.RowIds() ?? ids.Anchors]));
+        }
+        PhaseTimes?.Mark("ids, alignment rows and mask");
+        return (alignment, GatherDistinctRows(distinct));
+    }
+
+    /// <summary>Backward, clipping and the step's one host read (<see cref="ReadForFiniteCheck"/>); throws before the update
+    /// when the loss or the gradient norm is not finite.</summary>
+    private double[] BackwardAndCheck(int step, Tensor loss, DistinctRows rows, Tensor?[] terms)
+    {
         loss.backward();
         PhaseTimes?.Mark("backward");
         if (InjectNativeFailure?.Invoke(step) == true)
             throw new System.Runtime.InteropServices.ExternalException($"Injected libtorch failure at step {step}.");
         var norm = ClipGradients(rows.Table);
-        var read = ReadForFiniteCheck(loss, norm, readLosses ? [task, alignmentLoss, uniformity] : []);
+        var read = ReadForFiniteCheck(loss, norm, terms);
         ThrowIfNotFinite(step, read[0], read[1]);
         PhaseTimes?.Mark("clip and finite check");
+        return read;
+    }
 
+    /// <summary>The optimiser steps (the model's and, with a label column, the label head's), then zero_grad.</summary>
+    private void Update(DistinctRows rows, Tensor? label, bool readLosses)
+    {
         _updatingWeights = true;
         _optimizer.Step(rows.Sparse, _rowSparse ? rows.Table.grad : null);
         _updatingWeights = false;
@@ -297,16 +356,13 @@ internal sealed class CoherenceTrainer : IDisposable
         if (label is not null)
             LabelHead!.Step(_optimizer.LearningRate, readLosses ? label : null); // the head's own AdamW step (issue 10)
         PhaseTimes?.Mark("update");
-        return readLosses
-            ? new StepLosses(read[0], read[2], read[3], read[4])
-            : new StepLosses(read[0], double.NaN, double.NaN, double.NaN);
     }
 
     /// <summary>The host side of a step: its seeded draws. Separate streams for batches and for coherence sampling,
     /// so the baseline and SCA see the same batches; the order of the draws is that of every earlier version.</summary>
-    private StepDraws DrawStep(int step, TokenCorpus train, int time, int batch, UnigramSampler lmSampler,
-        UnigramSampler? negativeSampler, StatisticalField field, double weight)
+    private StepDraws DrawStep(int step, RunInputs run, double weight)
     {
+        var (train, field, time, batch, lmSampler, negativeSampler) = run;
         var batchRandom = SplitMix.ForStep(_seed, step);
         var sampleRandom = SplitMix.ForStep(_seed ^ 0x5CA, step);
         var tokens = train.Tokens;
@@ -412,60 +468,68 @@ internal sealed class CoherenceTrainer : IDisposable
 
     /// <summary>L_task + weight·L_align + UniformityWeight·L_unif from the distinct rows (Section 3 of the method).</summary>
     private (Tensor Total, Tensor Task, Tensor? Alignment, Tensor? Uniformity) Losses(StepIds ids, DistinctRows rows,
-        AlignmentTensors? alignment, UnigramSampler lmSampler, int batch, int time, double weight)
+        AlignmentTensors? alignment, RunInputs run, double weight)
     {
-        int positions = batch * time, d = Model.Dimension;
-        int lmRows = 2 * positions + ids.SampledCount;
+        var task = TaskLoss(ids, rows, run);
+        PhaseTimes?.Mark("forward: language model");
+        var loss = task;
+        Tensor? alignmentLoss = null, uniformity = null;
+        if (ids.AnchorCount > 0)
+        {
+            (alignmentLoss, uniformity) = CoherenceLosses(ids, rows, alignment, 2 * run.Batch * run.Time + ids.SampledCount);
+            if (alignmentLoss is not null)
+                loss = loss.Plus(alignmentLoss.Times(weight));
+            if (uniformity is not null)
+                loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
+        }
+        return (loss, task, alignmentLoss, uniformity);
+    }
+
+    /// <summary>L_task: next-token (or center-word) cross-entropy, sampled or over the full vocabulary, from the step's
+    /// first 2·B·T + S row reads (inputs, targets, LM negatives).</summary>
+    private Tensor TaskLoss(StepIds ids, DistinctRows rows, RunInputs run)
+    {
+        int batch = run.Batch, time = run.Time, positions = batch * time, d = Model.Dimension;
         // One gather per group of rows, split rather than narrowed: the backward of a split is one concatenation, where each
         // narrow's backward would fill a zero tensor of the whole gather.
-        var lm = rows.Table.index_select(0, rows.Slots.narrow(0, 0, lmRows)).split([positions, positions, ids.SampledCount]);
+        var lm = rows.Table.index_select(0, rows.Slots.narrow(0, 0, 2 * positions + ids.SampledCount))
+            .split([positions, positions, ids.SampledCount]);
         var (inputs, targets, sampled) = (lm[0].view(batch, time, d), lm[1], lm[2]);         // [B, T, d], [B·T, d], [S, d]
         // CenterWord needs the whole window of T + 1 vectors: the inputs' first position followed by the targets.
         var hidden = (_options.Objective == CoherenceObjective.NextToken
             ? Model.Encode(inputs)
             : Model.Hidden(torch.cat([inputs.narrow(1, 0, 1), targets.view(batch, time, d)], 1), _options.Objective))
             .reshape(-1, d); // [B*T, d]
-        Tensor task;
-        if (ids.SampledCount > 0)
-        {
-            var logExpected = LogExpectedCountsOnDevice(lmSampler);                   // [V]
-            // Tied: the targets' and negatives' output vectors are their gathered rows; untied: rows of the output table.
-            var (targetOutput, sampledOutput) = Model.Output is null
-                ? (targets, sampled)
-                : (Model.Output.index_select(0, ids.Targets), Model.Output.index_select(0, ids.Sampled));
-            task = NextTokenLoss.Sampled(hidden, targetOutput, sampledOutput,
-                ids.Targets, ids.Sampled, logExpected.index_select(0, ids.Targets), logExpected.index_select(0, ids.Sampled));
-        }
-        else
-        {
-            task = NextTokenLoss.Full(hidden, Model.OutputTable(), ids.Targets);
-        }
+        if (ids.SampledCount == 0)
+            return NextTokenLoss.Full(hidden, Model.OutputTable(), ids.Targets);
+        var logExpected = LogExpectedCountsOnDevice(run.LmSampler);                     // [V]
+        // Tied: the targets' and negatives' output vectors are their gathered rows; untied: rows of the output table.
+        var (targetOutput, sampledOutput) = Model.Output is null
+            ? (targets, sampled)
+            : (Model.Output.index_select(0, ids.Targets), Model.Output.index_select(0, ids.Sampled));
+        return NextTokenLoss.Sampled(hidden, targetOutput, sampledOutput,
+            ids.Targets, ids.Sampled, logExpected.index_select(0, ids.Targets), logExpected.index_select(0, ids.Sampled));
+    }
 
-        var loss = task;
-        PhaseTimes?.Mark("forward: language model");
-        Tensor? alignmentLoss = null, uniformity = null;
+    /// <summary>L_align (when the step has its batch) and L_unif (when weighted) on the L2-normalised coherence rows, the
+    /// row reads after the first <paramref name="lmRows"/>: anchors, then their neighbours and the alignment negatives.</summary>
+    private (Tensor? Alignment, Tensor? Uniformity) CoherenceLosses(StepIds ids, DistinctRows rows, AlignmentTensors? alignment, int lmRows)
+    {
         int anchors = ids.AnchorCount;
-        if (anchors > 0)
+        // Normalise the distinct rows once, then expand to the coherence rows.
+        var unit = nn.functional.normalize(rows.Table, p: 2, dim: 1)
+            .index_select(0, rows.Slots.narrow(0, lmRows, alignment?.RowCount ?? anchors));
+        var anchorRows = unit;
+        Tensor? alignmentLoss = null;
+        if (alignment is not null)
         {
-            // Normalise the distinct rows once, then expand to the coherence rows: anchors, and with the alignment term their
-            // neighbours and the negatives.
-            int coherenceRows = alignment?.RowCount ?? anchors;
-            var unit = nn.functional.normalize(rows.Table, p: 2, dim: 1).index_select(0, rows.Slots.narrow(0, lmRows, coherenceRows));
-            var anchorRows = unit;
-            if (alignment is not null)
-            {
-                var parts = unit.split([anchors, anchors * alignment.K, alignment.NegativeCount]);
-                anchorRows = parts[0];
-                alignmentLoss = CoherenceAlignmentLoss.Compute(anchorRows, parts[1].view(anchors, alignment.K, d), parts[2], alignment, _options.Temperature);
-                loss = loss.Plus(alignmentLoss.Times(weight));
-            }
-            if (_options.UniformityWeight > 0)
-            {
-                uniformity = UniformityLoss.FromUnitVectors(anchorRows);
-                loss = loss.Plus(uniformity.Times(_options.UniformityWeight));
-            }
+            var parts = unit.split([anchors, anchors * alignment.K, alignment.NegativeCount]);
+            anchorRows = parts[0];
+            alignmentLoss = CoherenceAlignmentLoss.Compute(anchorRows, parts[1].view(anchors, alignment.K, Model.Dimension), parts[2],
+                alignment, _options.Temperature);
         }
-        return (loss, task, alignmentLoss, uniformity);
+        var uniformity = _options.UniformityWeight > 0 ? UniformityLoss.FromUnitVectors(anchorRows) : null;
+        return (alignmentLoss, uniformity);
     }
 
     /// <summary>Clips the step's gradients by their total norm: the dense parameters' and, in row-sparse mode, the
