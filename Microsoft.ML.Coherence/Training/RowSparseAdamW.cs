@@ -137,9 +137,7 @@ internal sealed class RowSparseAdamW : IDisposable
         var denominator = second.sqrt().div_(root2).PlusInPlace(epsilon);
         weights.addcdiv_(first, denominator, stepSize); // as SafeAdamW writes it
 
-        _tables[i].index_copy_(0, batch.Rows, weights);
-        _firstMoment[i].index_copy_(0, batch.Rows, first);
-        _secondMoment[i].index_copy_(0, batch.Rows, second);
+        WriteBack(batch, weights);
         using var stepValue = ((double)t).ToScalar();
         _lastStep[i].index_fill_(0, batch.Rows, stepValue);
         history.Add(LearningRate * Math.Sqrt(1 - Math.Pow(_beta2, t)) / (1 - Math.Pow(_beta1, t)), Math.Log(Math.Max(1e-300, 1 - LearningRate * _weightDecay)));
@@ -166,23 +164,26 @@ internal sealed class RowSparseAdamW : IDisposable
     /// </summary>
     public void CatchUp(Parameter table, Tensor rows)
     {
-        ArgumentNullException.ThrowIfNull(rows);
         int i = IndexOf(table);
         if (_history[i].Steps == 0)
             return;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var last = _lastStep[i].index_select(0, rows);
-        var weights = table.index_select(0, rows);
-        var first = _firstMoment[i].index_select(0, rows);
-        var second = _secondMoment[i].index_select(0, rows);
-        CatchUp(_history[i], weights, first, second, last);
-        table.index_copy_(0, rows, weights);
-        _firstMoment[i].index_copy_(0, rows, first);
-        _secondMoment[i].index_copy_(0, rows, second);
+        var batch = Gather(table, rows);
+        WriteBack(batch, batch.Weights);
         using var stepValue = ((double)_history[i].Steps).ToScalar();
         using var zero = 0.0.ToScalar();
-        _lastStep[i].index_copy_(0, rows, last.masked_fill_(last.gt(zero), stepValue));
+        var last = _lastStep[i].index_select(0, rows);
+        _lastStep[i].index_copy_(0, rows, last.masked_fill_(last.gt(zero), stepValue)); // rows never updated stay at 0
+    }
+
+    /// <summary>Writes <paramref name="weights"/> and the batch's moments back to its table's rows.</summary>
+    private void WriteBack(RowBatch batch, Tensor weights)
+    {
+        int i = batch.Table;
+        _tables[i].index_copy_(0, batch.Rows, weights);
+        _firstMoment[i].index_copy_(0, batch.Rows, batch.First);
+        _secondMoment[i].index_copy_(0, batch.Rows, batch.Second);
     }
 
     /// <summary>
