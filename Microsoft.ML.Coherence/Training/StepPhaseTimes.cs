@@ -34,7 +34,8 @@ internal sealed class StepPhaseTimes
     public IReadOnlyList<(string Phase, double MedianSeconds)> Medians(int skip) =>
         [.. _order.Select(phase => (phase, Median(_seconds[phase].Skip(skip).DefaultIfEmpty(0))))];
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>The median of <paramref name="values"/> (the mean of the middle two for an even count).</summary>
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);

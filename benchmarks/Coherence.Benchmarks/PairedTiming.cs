@@ -69,7 +69,7 @@ internal static class PairedTiming
             scaTimes.Add(clock.Elapsed.TotalSeconds);
         }
         // Drop the first five steps of each (allocator and thread-pool warm-up).
-        double b = Median(baselineTimes.Skip(5)), s = Median(scaTimes.Skip(5));
+        double b = StepPhaseTimes.Median(baselineTimes.Skip(5)), s = StepPhaseTimes.Median(scaTimes.Skip(5));
         double tokens = sca.BatchSize * Math.Min(sca.ContextLength, prepared.Train.TokenCount - 1);
         var baselinePhases = baselineTrainer.PhaseTimes.Medians(skip: 5).ToDictionary(p => p.Phase, p => p.MedianSeconds);
         var phases = scaTrainer.PhaseTimes.Medians(skip: 5)
@@ -93,10 +93,4 @@ internal static class PairedTiming
         Seed = seed,
         Device = "cpu",
     };
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
-    }
 }
