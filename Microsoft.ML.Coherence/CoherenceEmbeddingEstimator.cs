@@ -125,8 +125,29 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
         // The labels are read in one pass of their own (a class index a row); row i of the text is document i.
         var labels = _options.LabelColumnName is string name ? LabeledCorpus.Read(input, name) : null;
         var model = CoherenceEmbeddingEngine.Train(_environment, () => tokenizer.Tokenize(input, InputColumnName), _options, Progress, CancellationToken,
-            labels: labels);
+            labels: labels, rowTexts: rows => ReadRows(input, InputColumnName, rows));
         return CoherenceEmbeddingTransformer.Create(_environment, model, OutputColumnName, InputColumnName, input.Schema, scoringGpu, fallbackToCpu);
+    }
+
+    /// <summary>The text of the given rows (ascending indices) of <paramref name="column"/>, in one pass: what a teacher embeds for row distillation.</summary>
+    private static IReadOnlyList<string> ReadRows(IDataView input, string column, IReadOnlyList<int> rows)
+    {
+        var texts = new string[rows.Count];
+        var textColumn = input.Schema[column];
+        using var cursor = input.GetRowCursor([textColumn]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(textColumn);
+        var value = default(ReadOnlyMemory<char>);
+        int next = 0;
+        for (long row = 0; next < rows.Count && cursor.MoveNext(); row++)
+        {
+            if (row != rows[next])
+                continue;
+            getter(ref value);
+            texts[next++] = value.ToString();
+        }
+        if (next != rows.Count)
+            throw new InvalidOperationException($"The input column '{column}' gave fewer rows on a second pass than on the first; the data view must give the same rows on every pass.");
+        return texts;
     }
 
     internal static void ValidateInput(DataViewSchema schema, string inputColumn)

@@ -80,6 +80,12 @@ public sealed class CoherenceEmbeddingOptions
         public const bool LabelEarlyStopping = false;
         /// <summary>Word bigrams with a vector in the label-aware mode (0: none).</summary>
         public const int WordBigrams = 0;
+        /// <summary>Weight of the row distillation loss when a <see cref="CoherenceEmbeddingOptions.Teacher"/> is set.</summary>
+        public const float TeacherRowWeight = 1.0f;
+        /// <summary>Most training rows the teacher embeds for row distillation.</summary>
+        public const int TeacherRowSample = 10_000;
+        /// <summary>Texts per call to the teacher.</summary>
+        public const int TeacherBatchSize = 32;
     }
 
     /// <summary>Embedding dimension d (&gt; 0; divisible by <see cref="Heads"/> when <see cref="Layers"/> &gt; 0).</summary>
@@ -219,6 +225,28 @@ public sealed class CoherenceEmbeddingOptions
     /// saved model. The word vectors (<c>GetEmbeddingMatrix</c>, the exports) do not include them.
     /// </summary>
     public int WordBigrams { get; set; } = Defaults.WordBigrams;
+    /// <summary>
+    /// A pretrained embedding model to learn from (any <see cref="Microsoft.Extensions.AI.IEmbeddingGenerator{TInput, TEmbedding}"/>
+    /// of strings, such as a sentence encoder); null, the default, trains from the corpus alone. With a teacher, <c>Fit</c>
+    /// (1) has the teacher embed every vocabulary word and starts the embedding table from the principal components of those
+    /// vectors (Model2Vec's recipe) instead of random values; (2) has it embed a seeded sample of at most
+    /// <see cref="TeacherRowSample"/> training rows, and trains a row distillation term (weight <see cref="TeacherRowWeight"/>)
+    /// that pulls each sampled row's mean word vector, through a linear map that is dropped after training, toward the
+    /// teacher's vector of that row (cosine); (3) adapts the table to the corpus with the language-model and coherence terms
+    /// (and the label term, when set) as usual. The teacher is called only during <c>Fit</c>, in batches of
+    /// <see cref="TeacherBatchSize"/>, with the fit's cancellation; the fitted stage and the saved model never need it.
+    /// <see cref="Steps"/> = 0 keeps the distilled table as it is (no training). The teacher's cost is in the report.
+    /// </summary>
+    public Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>? Teacher { get; set; }
+    /// <summary>
+    /// Weight of the row distillation term (a finite number, 0 or more) when <see cref="Teacher"/> is set; 0 keeps only the
+    /// teacher's vocabulary initialisation.
+    /// </summary>
+    public float TeacherRowWeight { get; set; } = Defaults.TeacherRowWeight;
+    /// <summary>Most training rows (seeded sample) the teacher embeds for row distillation (0 or more; 0 embeds none).</summary>
+    public int TeacherRowSample { get; set; } = Defaults.TeacherRowSample;
+    /// <summary>Texts per call to the <see cref="Teacher"/> (greater than 0).</summary>
+    public int TeacherBatchSize { get; set; } = Defaults.TeacherBatchSize;
     /// <summary>How token vectors are pooled into row features.</summary>
     public CoherencePooling Pooling { get; set; } = CoherencePooling.Mean;
     /// <summary>Random seed; null takes one from the MLContext's seed.</summary>

@@ -9,7 +9,7 @@ public sealed record CoherenceTrainingProgress
     public required int TotalSteps { get; init; }
     /// <summary>Training tokens consumed so far (predicted positions).</summary>
     public required long Tokens { get; init; }
-    /// <summary>Total loss L = L_task + label weight · L_label + coherence weight · L_align + uniformity weight · L_unif.</summary>
+    /// <summary>Total loss L = L_task + label weight · L_label + teacher row weight · L_rows + coherence weight · L_align + uniformity weight · L_unif.</summary>
     public required double Loss { get; init; }
     /// <summary>Next-token loss in nats (sampled softmax when <c>SampledSoftmaxNegatives</c> &gt; 0).</summary>
     public required double TaskLoss { get; init; }
@@ -39,6 +39,11 @@ public sealed record CoherenceTrainingProgress
     /// (<see cref="CoherenceEmbeddingOptions.LabelHoldOutFraction"/>); set at evaluation steps only, null without held-out labels.
     /// </summary>
     public double? HeldOutLabelAccuracy { get; init; }
+    /// <summary>
+    /// Row distillation loss (1 − cosine to the teacher's row vectors) of this step's sampled rows; null without
+    /// <see cref="CoherenceEmbeddingOptions.Teacher"/> or with <see cref="CoherenceEmbeddingOptions.TeacherRowWeight"/> 0.
+    /// </summary>
+    public double? TeacherLoss { get; init; }
     /// <summary>Training throughput since the start of this run.</summary>
     public required double TokensPerSecond { get; init; }
     /// <summary>Time since the start of this run.</summary>
@@ -49,7 +54,7 @@ public sealed record CoherenceTrainingProgress
     /// <inheritdoc />
     public override string ToString() =>
         $"step {Step}/{TotalSteps} loss {Loss:F4} (task {TaskLoss:F4}, align {AlignmentLoss:F4}, unif {UniformityLoss:F4}, w {CoherenceWeight:F3}" +
-        (LabelLoss is double l ? $", label {l:F4}" : "") + ")" +
+        (LabelLoss is double l ? $", label {l:F4}" : "") + (TeacherLoss is double r ? $", teacher {r:F4}" : "") + ")" +
         (HeldOutPerplexity is double p ? $" held-out ppl {p:F1}" : "") +
         (MeanCoherence is double c ? $" coherence {c:F4}" : "") +
         (Drift is double d ? $" drift {d:F4}" : "") +

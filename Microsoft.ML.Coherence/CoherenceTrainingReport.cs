@@ -49,6 +49,20 @@ public sealed class CoherenceTrainingReport
     public int? EarlyStoppedStep { get; init; }
     /// <summary>The label loss at the last logged step; null without a label column.</summary>
     public double? FinalLabelLoss { get; init; }
+    /// <summary>Seconds spent in calls to <see cref="CoherenceEmbeddingOptions.Teacher"/> (vocabulary words and sampled rows); 0 without a teacher.</summary>
+    public double TeacherSeconds { get; init; }
+    /// <summary>Texts the teacher embedded: the vocabulary's words and the rows sampled for row distillation; 0 without a teacher.</summary>
+    public long TeacherTexts { get; init; }
+    /// <summary>Of <see cref="TeacherTexts"/>, the training rows sampled for row distillation.</summary>
+    public int TeacherRows { get; init; }
+    /// <summary>The teacher's throughput in this fit, texts per second (<see cref="TeacherTexts"/> / <see cref="TeacherSeconds"/>); 0 without a teacher.</summary>
+    public double TeacherTextsPerSecond => TeacherSeconds > 0 ? TeacherTexts / TeacherSeconds : 0;
+    /// <summary>The length of the teacher's vectors; 0 without a teacher.</summary>
+    public int TeacherDimension { get; init; }
+    /// <summary>Share of the teacher's word-vector variance that the distilled starting table keeps (its principal components); 0 without a teacher.</summary>
+    public double TeacherExplainedVariance { get; init; }
+    /// <summary>The row distillation loss at the last logged step; null without it.</summary>
+    public double? FinalTeacherLoss { get; init; }
     /// <summary>Seconds spent counting co-occurrences and building the statistical field.</summary>
     public double StatisticsSeconds { get; init; }
     /// <summary>Seconds in the training loop (evaluations included).</summary>

@@ -40,8 +40,10 @@ internal static class OptionsValidator
         Positive(nameof(o.AnchorsPerStep), o.AnchorsPerStep);
         if (o.SampledSoftmaxNegatives < 0)
             CoherenceThrow.OptionOutOfRange(nameof(o.SampledSoftmaxNegatives), o.SampledSoftmaxNegatives, "0 (full softmax) or more");
-        if (o.Steps is int steps)
-            Positive(nameof(o.Steps), steps);
+        if (o.Steps is int steps && !(steps > 0 || (steps == 0 && o.Teacher is not null)))
+            CoherenceThrow.OptionOutOfRange(nameof(o.Steps), steps, o.Teacher is null
+                ? "null (from Epochs) or greater than 0; 0 (keep the distilled table untrained) needs a Teacher"
+                : "null (from Epochs), 0 (keep the distilled table untrained) or more");
         if (!(o.Epochs > 0) || float.IsInfinity(o.Epochs))
             CoherenceThrow.OptionOutOfRange(nameof(o.Epochs), o.Epochs, "a finite number greater than 0");
         if (!Enum.IsDefined(o.Objective))
@@ -66,6 +68,10 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.EvaluationInterval), o.EvaluationInterval, "0 (only at the end) or more");
         if (!(o.HeldOutFraction >= 0 && o.HeldOutFraction < 0.5f))
             CoherenceThrow.OptionOutOfRange(nameof(o.HeldOutFraction), o.HeldOutFraction, "0 to less than 0.5");
+        NonNegativeFinite(nameof(o.TeacherRowWeight), o.TeacherRowWeight);
+        if (o.TeacherRowSample < 0)
+            CoherenceThrow.OptionOutOfRange(nameof(o.TeacherRowSample), o.TeacherRowSample, "0 (no row distillation) or more");
+        Positive(nameof(o.TeacherBatchSize), o.TeacherBatchSize);
         if (!Enum.IsDefined(o.Pooling))
             CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean, MeanMax or Sif");
         if (o.ScoringGpuDeviceId < 0)

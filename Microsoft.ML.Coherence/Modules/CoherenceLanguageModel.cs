@@ -117,6 +117,16 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         return Rows(cpu.data<long>().ToArray());
     }
 
+    /// <summary>Replaces the embedding table E with <paramref name="values"/> ([V, d] row-major), e.g. a teacher's distilled table.</summary>
+    public void SetEmbedding(float[] values)
+    {
+        if (values.Length != (long)VocabularySize * Dimension)
+            throw new ArgumentException($"The table has {values.Length} values; the model needs {VocabularySize} x {Dimension}.", nameof(values));
+        using var noGrad = torch.no_grad();
+        using var source = torch.tensor(values, [VocabularySize, Dimension]);
+        embedding.copy_(source);
+    }
+
     /// <summary>Every token's vector (see <see cref="Rows(long[])"/>), [V, d]: E itself without subwords.</summary>
     public Tensor Table()
     {

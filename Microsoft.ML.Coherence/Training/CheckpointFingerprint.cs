@@ -29,6 +29,9 @@ internal static class CheckpointFingerprint
         nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint),
         nameof(CoherenceEmbeddingOptions.LabelEarlyStopping),
         nameof(CoherenceEmbeddingOptions.WordBigrams),
+        // The teacher itself cannot be written down; a digest of what it returned goes into the fingerprint instead (Compute).
+        nameof(CoherenceEmbeddingOptions.Teacher),
+        nameof(CoherenceEmbeddingOptions.TeacherBatchSize),
     ];
 
     /// <summary>The options in the fingerprint, by name, with their values (the resolved seed for <see cref="CoherenceEmbeddingOptions.Seed"/>).</summary>
@@ -72,6 +75,8 @@ internal static class CheckpointFingerprint
         (nameof(o.LabelBatchSize), o.LabelBatchSize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""),
         (nameof(o.LabelEpochs), o.LabelEpochs),
         (nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction),
+        (nameof(o.TeacherRowWeight), o.TeacherRowWeight),
+        (nameof(o.TeacherRowSample), o.TeacherRowSample),
         (nameof(o.Seed), seed),
     ];
 
@@ -80,11 +85,14 @@ internal static class CheckpointFingerprint
     /// <param name="seed">The seed the run uses (the options' or the one drawn from the MLContext).</param>
     /// <param name="vocabularySize">Rows of the embedding table.</param>
     /// <param name="trainingTokens">The training split's token ids, in order.</param>
-    public static string Compute(CoherenceEmbeddingOptions options, int seed, int vocabularySize, ReadOnlySpan<int> trainingTokens)
+    /// <param name="teacherDigest">A digest of the teacher's vectors (<see cref="Distillation.TeacherTargets.Digest"/>), or null without a teacher.</param>
+    public static string Compute(CoherenceEmbeddingOptions options, int seed, int vocabularySize, ReadOnlySpan<int> trainingTokens, string? teacherDigest = null)
     {
         var text = new StringBuilder();
         foreach (var (name, value) in Options(options, seed))
             text.Append(name).Append('=').Append(Format(value)).Append(';');
+        if (teacherDigest is not null)
+            text.Append("TeacherSha256=").Append(teacherDigest).Append(';');
         text.Append("VocabularySize=").Append(vocabularySize.ToString(CultureInfo.InvariantCulture)).Append(';');
         text.Append("TrainingTokens=").Append(trainingTokens.Length.ToString(CultureInfo.InvariantCulture)).Append(';');
         text.Append("TokenSha256=").Append(HashTokens(trainingTokens));

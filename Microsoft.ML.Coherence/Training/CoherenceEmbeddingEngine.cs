@@ -21,9 +21,11 @@ internal static class CoherenceEmbeddingEngine
     /// <param name="cancellationToken">Stops training, as <c>CancelExecution()</c> on <paramref name="environment"/> does.</param>
     /// <param name="configure">Test seam: sees the trainer (and its label head) before training.</param>
     /// <param name="labels">The label of each document (row i = document i), when a label column is set; null trains on text alone.</param>
+    /// <param name="rowTexts">With a teacher: reads the text of the given rows (ascending row indices), which the teacher embeds for row
+    /// distillation; null rebuilds each row's text from its known tokens.</param>
     public static CoherenceEmbeddingModel Train(IHostEnvironment environment, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
         IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null)
+        Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null, Func<IReadOnlyList<int>, IReadOnlyList<string>>? rowTexts = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
         OptionsValidator.Validate(options);
@@ -61,6 +63,11 @@ internal static class CoherenceEmbeddingEngine
         using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabularyTokens: vocabulary.Tokens);
         using var labelHead = LabelHeadFor(labels, options, seed, train, heldOut, trainer, device, Log);
         trainer.LabelHead = labelHead;
+        var teacher = options.Teacher is { } generator
+            ? Distillation.TeacherTargets.Build(generator, vocabulary, train, TokenCorpus.HeldOutRule(options.HeldOutFraction, seed),
+                train.DocumentCount + heldOut.DocumentCount, rowTexts, options, seed, Log, cancellation.Token)
+            : null;
+        using var teacherHead = TeacherHeadFor(teacher, trainer, train, device, options, seed);
         configure?.Invoke(trainer);
         double? initialPerplexity = heldOut.TokenCount >= 2 ? trainer.HeldOutPerplexity(heldOut) : null;
         try
@@ -69,11 +76,11 @@ internal static class CoherenceEmbeddingEngine
         }
         catch (CoherenceTrainingException diverged)
         {
-            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes);
+            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
                 new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), partial), diverged.InnerException);
         }
-        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes);
+        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher);
         return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), report);
     }
 
@@ -108,6 +115,24 @@ internal static class CoherenceEmbeddingEngine
             $"{documents.HeldOut.Length:N0} held out of the label loss; label weight {options.LabelWeight}, {options.LabelBatchSize} labelled documents per step " +
             $"({(double)options.LabelBatchSize * options.Steps!.Value / Math.Max(1, documents.Training.Length):F1} passes over them).");
         return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed, BigramsFor(documents, train, options, log));
+    }
+
+    /// <summary>
+    /// With a teacher: starts the table from the distilled one, attaches the row distillation term when it has rows, and puts the
+    /// teacher's digest into the checkpoint fingerprint. Null (and nothing changed) without a teacher.
+    /// </summary>
+    private static Distillation.TeacherRowHead? TeacherHeadFor(Distillation.TeacherTargets? teacher, CoherenceTrainer trainer, TokenCorpus train,
+        torch.Device device, CoherenceEmbeddingOptions options, int seed)
+    {
+        if (teacher is null)
+            return null;
+        trainer.Model.SetEmbedding(teacher.Vocabulary.Table);
+        trainer.TeacherDigest = teacher.Digest;
+        if (teacher.RowVectors is null || teacher.Rows.Length == 0)
+            return null;
+        var head = new Distillation.TeacherRowHead(teacher.Rows, teacher.RowVectors, teacher.Vocabulary, train, device, options, seed);
+        trainer.TeacherHead = head;
+        return head;
     }
 
     /// <summary>The label batch for <see cref="CoherenceEmbeddingOptions.LabelEpochs"/> passes over <paramref name="labelled"/> documents in the run's steps, at least 1.</summary>
@@ -163,7 +188,8 @@ internal static class CoherenceEmbeddingEngine
     }
 
     private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
-        Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds, IReadOnlyList<string>? labelClasses)
+        Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds, IReadOnlyList<string>? labelClasses,
+        Distillation.TeacherTargets? teacher)
     {
         // With early stopping, the evaluation whose weights were kept describes the fitted stage.
         var last = trainer.EarlyStoppedStep is { } kept ? trainer.History.LastOrDefault(p => p.Step == kept)
@@ -197,6 +223,12 @@ internal static class CoherenceEmbeddingEngine
             FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
             EarlyStoppedStep = trainer.EarlyStoppedStep,
             FinalLabelLoss = last?.LabelLoss,
+            TeacherSeconds = teacher?.Seconds ?? 0,
+            TeacherTexts = teacher?.Texts ?? 0,
+            TeacherRows = teacher?.Rows.Length ?? 0,
+            TeacherDimension = teacher?.Vocabulary.TeacherDimension ?? 0,
+            TeacherExplainedVariance = teacher?.Vocabulary.ExplainedVariance ?? 0,
+            FinalTeacherLoss = trainer.History.LastOrDefault(p => p.TeacherLoss is not null)?.TeacherLoss,
         };
     }
 

@@ -77,9 +77,9 @@ internal sealed class CoherenceTrainer : IDisposable
         Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
             options.ContextLength, options.StaticContextSize, subwordRows, options.TieOutputEmbedding);
         Model.to(device);
-        // Subwords, an untied output table and the label head (which reads E outside the step's rows) train densely.
+        // Subwords, an untied output table and the document terms (label, teacher rows: they read E outside the step's rows) train densely.
         _rowSparse = !denseEmbeddingUpdate && options.SampledSoftmaxNegatives > 0 && options.SubwordBuckets == 0 && options.TieOutputEmbedding
-            && options.LabelColumnName is null;
+            && options.LabelColumnName is null && !HasTeacherRows(options);
         _optimizer = new TrainingOptimizer(Model, options.LearningRate, options.WeightDecay, _rowSparse);
         HostIndexing = device.type == DeviceType.CPU;
     }
@@ -93,8 +93,48 @@ internal sealed class CoherenceTrainer : IDisposable
     internal static int SequenceLength(CoherenceEmbeddingOptions options, long trainingTokens) =>
         (int)Math.Max(1, Math.Min(options.ContextLength, trainingTokens - 1));
 
-    /// <summary>The label loss's head (issue 10, see <see cref="Training.LabelHead"/>), attached by the engine when a label column is set; null trains on text alone.</summary>
-    internal LabelHead? LabelHead { get; set; }
+    /// <summary>The label loss's head (issue 10, see <see cref="Training.LabelHead"/>), attached by the engine when a label column is set; null trains on text alone.
+    /// Setting it also adds it to the step's document terms.</summary>
+    internal LabelHead? LabelHead
+    {
+        get => _labelHead;
+        set
+        {
+            if (_labelHead is not null)
+                _terms.Remove(_labelHead);
+            _labelHead = value;
+            if (value is not null)
+                _terms.Add(value);
+        }
+    }
+
+    private LabelHead? _labelHead;
+
+    /// <summary>The teacher's row distillation term (<see cref="Distillation.TeacherRowHead"/>), or null; setting it adds it to the step's document terms.</summary>
+    internal Distillation.TeacherRowHead? TeacherHead
+    {
+        get => _teacherHead;
+        set
+        {
+            if (_teacherHead is not null)
+                _terms.Remove(_teacherHead);
+            _teacherHead = value;
+            if (value is not null)
+                _terms.Add(value);
+        }
+    }
+
+    private Distillation.TeacherRowHead? _teacherHead;
+
+    // The document terms (label, teacher rows) the step adds to its loss, in the order they were attached.
+    private readonly List<IDocumentTerm> _terms = [];
+
+    /// <summary>A digest of what the teacher returned (checkpoint fingerprint), or null without a teacher.</summary>
+    internal string? TeacherDigest { get; set; }
+
+    /// <summary>Whether these options train a row distillation term (a teacher, a row weight and a row sample).</summary>
+    internal static bool HasTeacherRows(CoherenceEmbeddingOptions options) =>
+        options.Teacher is not null && options.TeacherRowWeight > 0 && options.TeacherRowSample > 0;
 
     /// <summary>Benchmark seam: when set, receives the wall time of each phase of every step (CPU only, see <see cref="StepPhaseTimes"/>).</summary>
     internal StepPhaseTimes? PhaseTimes { get; set; }
@@ -234,7 +274,7 @@ internal sealed class CoherenceTrainer : IDisposable
             Loss = losses.Total, TaskLoss = losses.Task, AlignmentLoss = losses.Alignment, UniformityLoss = losses.Uniformity,
             CoherenceWeight = schedule.CoherenceWeight, LearningRate = schedule.LearningRate,
             HeldOutPerplexity = evaluation.HeldOutPerplexity, MeanCoherence = evaluation.MeanCoherence, Drift = evaluation.Drift,
-            LabelLoss = LabelHead?.LastLoss, HeldOutLabelAccuracy = evaluation.HeldOutLabelAccuracy,
+            LabelLoss = LabelHead?.LastLoss, TeacherLoss = TeacherHead?.LastLoss, HeldOutLabelAccuracy = evaluation.HeldOutLabelAccuracy,
             TokensPerSecond = (double)done * run.TokensPerStep / Math.Max(seconds, 1e-9),
             Elapsed = elapsed,
             Remaining = TimeSpan.FromSeconds(seconds / done * (Steps - step)),
@@ -291,16 +331,20 @@ internal sealed class CoherenceTrainer : IDisposable
         PhaseTimes?.Mark("gather and catch up rows");
 
         var (loss, task, alignmentLoss, uniformity) = Losses(ids, rows, alignment, run, weight);
-        // Issue 10: + lambda_label * L_label on the mean word vectors of labelled documents (LabelHead.cs).
-        var label = LabelHead?.Loss(Model, step);
-        if (label is not null)
-            loss = loss.Plus(label.Times(_options.LabelWeight));
+        // + weight · loss of each document term: the label term (LabelHead.cs), the teacher's row distillation (TeacherRowHead.cs).
+        var termLosses = new Tensor?[_terms.Count];
+        for (int i = 0; i < _terms.Count; i++)
+        {
+            termLosses[i] = _terms[i].Loss(Model, step);
+            if (termLosses[i] is { } termLoss)
+                loss = loss.Plus(termLoss.Times(_terms[i].Weight));
+        }
         if (InjectNonFiniteLoss?.Invoke(step) == true)
             loss = loss.Times(double.NaN);
-        PhaseTimes?.Mark("forward: coherence terms (and label loss)");
+        PhaseTimes?.Mark("forward: coherence terms (and document terms)");
 
         var read = BackwardAndCheck(step, loss, rows, readLosses ? [task, alignmentLoss, uniformity] : []);
-        Update(rows, label, readLosses);
+        Update(rows, termLosses, readLosses);
         return readLosses
             ? new StepLosses(read[0], read[2], read[3], read[4])
             : new StepLosses(read[0], double.NaN, double.NaN, double.NaN);
@@ -346,15 +390,16 @@ internal sealed class CoherenceTrainer : IDisposable
         return read;
     }
 
-    /// <summary>The optimiser steps (the model's and, with a label column, the label head's), then zero_grad.</summary>
-    private void Update(DistinctRows rows, Tensor? label, bool readLosses)
+    /// <summary>The optimiser steps (the model's, then each document term's head that had a loss this step), then zero_grad.</summary>
+    private void Update(DistinctRows rows, Tensor?[] termLosses, bool readLosses)
     {
         _updatingWeights = true;
         _optimizer.Step(rows.Sparse, _rowSparse ? rows.Table.grad : null);
         _updatingWeights = false;
         _optimizer.ZeroGrad();
-        if (label is not null)
-            LabelHead!.Step(_optimizer.LearningRate, readLosses ? label : null); // the head's own AdamW step (issue 10)
+        for (int i = 0; i < _terms.Count; i++)
+            if (termLosses[i] is { } termLoss)
+                _terms[i].Step(_optimizer.LearningRate, readLosses ? termLoss : null); // the head's own AdamW step
         PhaseTimes?.Mark("update");
     }
 
@@ -563,7 +608,8 @@ internal sealed class CoherenceTrainer : IDisposable
         if (double.IsFinite(total) && double.IsFinite(norm))
             return;
         _optimizer.ZeroGrad();
-        LabelHead?.ZeroGrad();
+        foreach (var term in _terms)
+            term.ZeroGrad();
         throw new CoherenceTrainingException(
             $"Training stopped at step {step}: the loss or a gradient became {(double.IsFinite(total) ? norm : total)}. " +
             $"The model keeps the weights of step {step - 1}, the last good step. Lower LearningRate (now {_options.LearningRate}) " +
@@ -652,7 +698,8 @@ internal sealed class CoherenceTrainer : IDisposable
     private CoherenceTrainingException StepFailed(int step, Exception failure, CheckpointStore? checkpoints)
     {
         _optimizer.ZeroGrad();
-        LabelHead?.ZeroGrad();
+        foreach (var term in _terms)
+            term.ZeroGrad();
         string kept;
         if (!_updatingWeights)
         {
@@ -739,7 +786,7 @@ internal sealed class CoherenceTrainer : IDisposable
     }
 
     /// <summary>What a checkpoint must agree on to be resumed by this run: the options, seed, vocabulary size and training tokens.</summary>
-    private string Fingerprint(TokenCorpus train) => CheckpointFingerprint.Compute(_options, _seed, Model.VocabularySize, train.Tokens);
+    private string Fingerprint(TokenCorpus train) => CheckpointFingerprint.Compute(_options, _seed, Model.VocabularySize, train.Tokens, TeacherDigest);
 
     /// <summary>True when the embedding table is trained row-wise (<see cref="RowSparseAdamW"/>).</summary>
     internal bool RowSparseEmbedding => _rowSparse;

@@ -19,7 +19,7 @@ namespace Microsoft.ML.Coherence.Training;
 /// a table [rows, d] that starts at 0, that only this loss trains (row-sparse AdamW, dense-equivalent), and that the
 /// saved chain reads, since the stage's features are the same mean.
 /// </summary>
-internal sealed class LabelHead : IDisposable
+internal sealed class LabelHead : IDocumentTerm
 {
     private const int EvaluationChunk = 256;
 
@@ -40,6 +40,7 @@ internal sealed class LabelHead : IDisposable
         _train = train;
         _batchSize = options.LabelBatchSize ?? throw new InvalidOperationException("LabelBatchSize must be resolved before the head is built.");
         _seed = seed;
+        Weight = options.LabelWeight;
         int classes = Math.Max(1, documents.ClassCount);
         _weight = nn.Parameter(torch.zeros(classes, dimension, device: device));
         _bias = nn.Parameter(torch.zeros(classes, device: device));
@@ -53,6 +54,9 @@ internal sealed class LabelHead : IDisposable
     }
 
     public LabelledDocuments Documents { get; }
+
+    /// <summary>lambda_label (<see cref="CoherenceEmbeddingOptions.LabelWeight"/>).</summary>
+    public float Weight { get; }
 
     /// <summary>The bigrams whose vectors the mean averages in, or null for words alone.</summary>
     public WordBigrams? WordBigrams { get; }
@@ -99,7 +103,7 @@ internal sealed class LabelHead : IDisposable
         var device = _weight.device;
         var features = torch.zeros(batch.DocumentCount, model.Dimension, device: device);              // [B, d]
         if (batch.Words.DistinctIds.Length > 0)
-            features = Pool(features, model.Rows(batch.Words.DistinctIds), batch.Words);
+            features = DocumentPooling.Add(features, model.Rows(batch.Words.DistinctIds), batch.Words);
         if (_bigramTable is not null && batch.Bigrams.DistinctIds.Length > 0)
         {
             // The rows as dense AdamW would hold them, [U', d]; in training the step's leaf, which Step updates and writes back.
@@ -109,18 +113,9 @@ internal sealed class LabelHead : IDisposable
                 rows.Weights.requires_grad_(true);
                 _stepBigrams = rows;
             }
-            features = Pool(features, rows.Weights, batch.Bigrams);
+            features = DocumentPooling.Add(features, rows.Weights, batch.Bigrams);
         }
         return features.matmul(_weight.t()).Plus(_bias);                                                // [B, C]
-    }
-
-    /// <summary><paramref name="features"/> + the weighted rows of <paramref name="table"/> (the distinct rows of <paramref name="bag"/>) per document.</summary>
-    private static Tensor Pool(Tensor features, Tensor table, BagEntries bag)
-    {
-        var device = features.device;
-        var weighted = table.index_select(0, torch.tensor(bag.EntrySlot).to(device))
-                       * torch.tensor(bag.EntryWeight).to(device).unsqueeze(1);                         // [E, d]
-        return features.IndexAdd(0, torch.tensor(bag.EntryDocument).to(device), weighted);
     }
 
     /// <summary>After the trainer's optimiser step: the head's own AdamW step at <paramref name="learningRate"/>, then zero_grad.</summary>

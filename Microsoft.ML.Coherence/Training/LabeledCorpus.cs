@@ -30,14 +30,14 @@ internal sealed class LabeledCorpus
     /// <summary>Rows with a label.</summary>
     public int LabelledRows => RowLabels.Count(l => l != NoLabel);
 
-    /// <summary>The label column's schema check, ML.NET's wording: a String or a key, one value a row.</summary>
+    /// <summary>The label column's schema check, ML.NET's wording: a String, a Boolean or a key, one value a row.</summary>
     public static void ValidateColumn(DataViewSchema schema, string labelColumn)
     {
         var column = schema.GetColumnOrNull(labelColumn);
         if (column is null)
             CoherenceThrow.ColumnNotFound("input", labelColumn, "label");
         if (!IsLabelType(column.Value.Type))
-            CoherenceThrow.SchemaMismatch("input", labelColumn, "String or Key", column.Value.Type.ToString() ?? "unknown", "label");
+            CoherenceThrow.SchemaMismatch("input", labelColumn, "String, Boolean or Key", column.Value.Type.ToString() ?? "unknown", "label");
     }
 
     /// <summary>The same check on a schema shape (the estimator's <c>GetOutputSchema</c>).</summary>
@@ -47,15 +47,16 @@ internal sealed class LabeledCorpus
         if (found.Length == 0)
             CoherenceThrow.ColumnNotFound("inputSchema", labelColumn, "label");
         var column = found[^1];
-        if (column.Kind != SchemaShape.Column.VectorKind.Scalar || !(column.IsKey || column.ItemType is TextDataViewType))
-            CoherenceThrow.SchemaMismatch("inputSchema", labelColumn, "String or Key", describe(column), "label");
+        if (column.Kind != SchemaShape.Column.VectorKind.Scalar || !(column.IsKey || column.ItemType is TextDataViewType or BooleanDataViewType))
+            CoherenceThrow.SchemaMismatch("inputSchema", labelColumn, "String, Boolean or Key", describe(column), "label");
     }
 
-    private static bool IsLabelType(DataViewType type) => type is TextDataViewType or KeyDataViewType;
+    private static bool IsLabelType(DataViewType type) => type is TextDataViewType or BooleanDataViewType or KeyDataViewType;
 
     /// <summary>
-    /// Reads the labels of <paramref name="data"/>: text trimmed of white space (empty means no label), or a key (0, the
-    /// missing key, means no label; the class name is the key's value when the column carries KeyValues, else the key).
+    /// Reads the labels of <paramref name="data"/>: text trimmed of white space (empty means no label), a Boolean (classes
+    /// "False" and "True", the label type of ML.NET's binary trainers), or a key (0, the missing key, means no label; the class
+    /// name is the key's value when the column carries KeyValues, else the key).
     /// </summary>
     public static LabeledCorpus Read(IDataView data, string labelColumn)
     {
@@ -90,6 +91,16 @@ internal sealed class LabeledCorpus
                 getter(ref value);
                 var trimmed = value.Span.Trim();
                 Add(trimmed.IsEmpty ? null : trimmed.ToString());
+            }
+        }
+        else if (column.Type is BooleanDataViewType)
+        {
+            var getter = cursor.GetGetter<bool>(column);
+            bool value = false;
+            while (cursor.MoveNext())
+            {
+                getter(ref value);
+                Add(value ? bool.TrueString : bool.FalseString);
             }
         }
         else

@@ -37,27 +37,52 @@ var labelAwareOption = new Option<bool>("--label-aware")
 {
     Description = "Train the label-aware mode (LabelColumnName) once per regime: all training labels, then the 10% labelled rows' only.",
 };
+var teacherOption = new Option<string?>("--teacher")
+{
+    Description = "Train with all-MiniLM-L6-v2 as the Teacher, its vectors kept in this cache file; adds the teacher's own row vectors as cells (tea, ft+tea).",
+};
+var rowNormOption = new Option<float?>("--row-norm") { Description = "Internal knob: mean row norm of the distilled table." };
+var rowPassesOption = new Option<float?>("--row-passes") { Description = "Internal knob: passes of the row distillation term over its rows." };
 var command = new RootCommand("One line of validation accuracies (FeaturizeText, the stage, both) for one set of stage options.")
 {
     datasetArgument,
     maxRowsArgument,
     assignmentsArgument,
     labelAwareOption,
+    teacherOption,
+    rowNormOption,
+    rowPassesOption,
 };
-return ToolCommandLine.Run(command, args, parsed => parsed.GetValue(labelAwareOption)
-    ? SweepLabelAware(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [])
-    : Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? []));
+return ToolCommandLine.Run(command, args, parsed =>
+{
+    if (parsed.GetValue(rowNormOption) is float norm)
+        Microsoft.ML.Coherence.Distillation.VocabularyDistillation.RowNorm = norm;
+    if (parsed.GetValue(rowPassesOption) is float passes)
+        Microsoft.ML.Coherence.Distillation.TeacherRowHead.Passes = passes;
+    return parsed.GetValue(labelAwareOption)
+        ? SweepLabelAware(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [])
+        : Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [], parsed.GetValue(teacherOption));
+});
 
-static int Sweep(string dir, int limit, string[] assignments)
+static int Sweep(string dir, int limit, string[] assignments, string? teacherCache)
 {
     var (fit, valid) = SweepRow.Split(dir, limit);
     var options = SweepRow.Options(assignments);
+    using var teacher = teacherCache is null ? null : new CachedTeacher(teacherCache);
+    var columnSets = new List<(string, string[])> { ("ft", ["TextFeatures"]), ("emb", ["Embedding"]), ("ft+emb", ["TextFeatures", "Embedding"]) };
+    if (teacher is not null)
+    {
+        options.Teacher = teacher;
+        SweepRow.AddTeacherVectors(teacher, fit.Concat(valid).ToList());
+        columnSets.Add(("tea", ["TeacherVector"]));
+        columnSets.Add(("ft+tea", ["TextFeatures", "TeacherVector"]));
+    }
     var ml = new MLContext(1);
     var (stage, fitFeatures, validFeatures, trainSeconds) = SweepRow.Featurize(ml, fit, valid, options);
     using var _ = stage;
 
     var cells = new List<string>();
-    foreach (var (name, columns) in new[] { ("ft", new[] { "TextFeatures" }), ("emb", new[] { "Embedding" }), ("ft+emb", new[] { "TextFeatures", "Embedding" }) })
+    foreach (var (name, columns) in columnSets)
     {
         foreach (double fraction in new[] { 1.0, 0.1 })
         {
@@ -66,7 +91,7 @@ static int Sweep(string dir, int limit, string[] assignments)
     }
     var report = stage.Report;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{Path.GetFileName(Path.GetFullPath(dir))} {string.Join(' ', assignments)} | {string.Join(' ', cells)} | V={report.VocabularySize} steps={report.Options.Steps} epochs={report.Epochs:F1} train={trainSeconds:F0}s ppl={report.FinalHeldOutPerplexity:F0}"));
+        $"{Path.GetFileName(Path.GetFullPath(dir))} {string.Join(' ', assignments)}{(teacher is null ? "" : $" teacher norm={Microsoft.ML.Coherence.Distillation.VocabularyDistillation.RowNorm} passes={Microsoft.ML.Coherence.Distillation.TeacherRowHead.Passes}")} | {string.Join(' ', cells)} | V={report.VocabularySize} steps={report.Options.Steps} epochs={report.Epochs:F1} train={trainSeconds:F0}s teacher={report.TeacherSeconds:F0}s rows={report.TeacherRows} tloss={report.FinalTeacherLoss:F3} ppl={report.FinalHeldOutPerplexity:F0}"));
     return 0;
 }
 
@@ -102,6 +127,25 @@ internal sealed class SweepRow
     public string Label { get; set; } = "";
     public string Text { get; set; } = "";
     public float Labelled { get; set; }
+
+    /// <summary>The teacher's vector of the row's text (--teacher), else 384 zeros.</summary>
+    [Microsoft.ML.Data.VectorType(384)]
+    public float[] TeacherVector { get; set; } = new float[384];
+
+    /// <summary>Fills <see cref="TeacherVector"/> of every row from the teacher (its cache makes a second sweep free).</summary>
+    public static void AddTeacherVectors(CachedTeacher teacher, List<SweepRow> rows)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int start = 0; start < rows.Count; start += 256)
+        {
+            var batch = rows.Skip(start).Take(256).ToList();
+            var vectors = teacher.GenerateAsync(batch.Select(r => r.Text)).GetAwaiter().GetResult();
+            for (int i = 0; i < batch.Count; i++)
+                batch[i].TeacherVector = vectors[i].Vector.ToArray();
+        }
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"teacher row vectors: {rows.Count} rows in {clock.Elapsed.TotalSeconds:F0}s ({teacher.Encoded} encoded, {teacher.EncodeSeconds:F0}s in the model)"));
+    }
 
     /// <summary>The label the label-aware stage reads; empty on the rows it treats as unlabelled.</summary>
     public string StageLabel { get; set; } = "";
