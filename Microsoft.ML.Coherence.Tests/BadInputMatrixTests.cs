@@ -318,7 +318,7 @@ public sealed class BadInputMatrixTests
     [DataRow("Pooling", (CoherencePooling)9, "Mean, MeanMax or Sif", 0)]
     [DataRow("ScoringGpuDeviceId", -1, "null (score on the CPU) or a GPU index, 0 or more", 0)]
     [DataRow("CheckpointInterval", 0, "greater than 0", 0)]
-    [DataRow("LabelColumnName", "  ", "null (no label) or the name of a String or Key column", 0)]
+    [DataRow("LabelColumnName", "  ", "null (no label) or the name of a String, Boolean or Key column", 0)]
     [DataRow("LabelWeight", -1f, "a finite number, 0 or more", 0)]
     [DataRow("LabelWeight", float.NaN, "a finite number, 0 or more", 0)]
     [DataRow("LabelBatchSize", 0, "greater than 0", 0)]

@@ -239,13 +239,40 @@ public sealed class LabelAwareTests
         Assert.IsNotNull(model.Report.FinalHeldOutLabelAccuracy);
     }
 
+    private sealed class BooleanLabelRow
+    {
+        public bool Label { get; set; }
+        public string Text { get; set; } = "";
+    }
+
+    [TestMethod]
+    public void ABooleanLabelTrainsAsItsTextCopyAndServesABinaryTrainerInTheSamePipeline()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = CueCorpus(200, classes: 2, seed: 31);
+        var asText = ml.Data.LoadFromEnumerable(rows.Select(r => new LabeledRow { Label = r.Label == "class1" ? "True" : "False", Text = r.Text }));
+        var asBoolean = ml.Data.LoadFromEnumerable(rows.Select(r => new BooleanLabelRow { Label = r.Label == "class1", Text = r.Text }));
+        var options = Options(LabelColumn);
+        options.Steps = 60;
+        using var fromText = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, options).Fit(asText);
+        // The binary pipeline ML.NET's samples write: one Boolean label column for both the stage and the trainer.
+        var pipeline = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, options)
+            .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(LabelColumn, FeaturesColumn));
+        var model = pipeline.Fit(asBoolean);
+        var stage = (CoherenceEmbeddingTransformer)model.First();
+        CollectionAssert.AreEqual(new[] { "False", "True" }.OrderBy(c => c).ToArray(), stage.Report.LabelClasses.OrderBy(c => c).ToArray());
+        CollectionAssert.AreEqual(fromText.GetEmbeddingMatrix(), stage.GetEmbeddingMatrix(), "a Boolean label is read as the classes False and True");
+        var metrics = ml.BinaryClassification.Evaluate(model.Transform(asBoolean), LabelColumn);
+        Assert.IsGreaterThan(0.8, metrics.Accuracy, "the label-aware features separate the planted cue classes");
+    }
+
     [TestMethod]
     public void ALabelColumnOfTheWrongTypeFailsWithMLNetsWording()
     {
         var ml = new MLContext(seed: 1);
         var data = ml.Data.LoadFromEnumerable(new[] { new SingleLabelRow { Label = 1, Text = "a b c a b c" } });
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, Options(LabelColumn));
-        const string Expected = "Schema mismatch for label column 'Label': expected String or Key, got Single";
+        const string Expected = "Schema mismatch for label column 'Label': expected String, Boolean or Key, got Single";
 
         var fromSchema = Assert.ThrowsExactly<ArgumentException>(() => estimator.GetOutputSchema(Shapes.Of(data.Schema)));
         StringAssert.StartsWith(fromSchema.Message, Expected);

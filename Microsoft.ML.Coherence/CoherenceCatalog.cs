@@ -23,6 +23,14 @@ public static class CoherenceCatalog
     /// <remarks>
     /// The context's seed, log, <see cref="MLContext.GpuDeviceId"/>, <see cref="MLContext.FallbackToCpu"/> and
     /// <c>CancelExecution()</c> apply as they stand when <c>Fit</c> runs.
+    /// <para>With a pretrained embedding model as <see cref="CoherenceEmbeddingOptions.Teacher"/> (any
+    /// <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c>), the stage starts from the teacher's word vectors and
+    /// is pulled toward its row vectors, then adapted to the corpus; the fitted stage scores at static-embedding speed
+    /// and never calls the teacher.</para>
+    /// <para>When not to use the label-aware mode (<see cref="CoherenceEmbeddingOptions.LabelColumnName"/>): when the
+    /// downstream classifier trains on the same labelled rows, next to FeaturizeText. Its features fit those rows' labels,
+    /// the classifier trusts them too much, and on unseen rows it measured below FeaturizeText with the unsupervised
+    /// stage (README, "Label-aware mode").</para>
     /// </remarks>
     /// <example>See examples/Quickstart/Program.cs.</example>
     public static CoherenceEmbeddingEstimator CoherenceEmbeddings(this TransformsCatalog.TextTransforms catalog,

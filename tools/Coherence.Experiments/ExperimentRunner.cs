@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Coherence.Tools;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 using Microsoft.ML.Coherence.Evaluation;
@@ -48,8 +49,10 @@ internal sealed class ExperimentRunner : IDisposable
     // Per seed: the rows that keep their label and what later variants reuse.
     private int _seed;
     private List<LabeledRow> _labelled = [];
-    private CoherenceEmbeddingTransformer? _scaStage;
-    private CoherenceEmbeddingTransformer? _scaLabelStage;
+    // Stage runs of this seed that a featurize-text+ variant or the time-matched baseline reuses, by variant.
+    private readonly Dictionary<string, CoherenceEmbeddingTransformer> _keptStages = new(StringComparer.Ordinal);
+    private CachedTeacher? _teacher;
+    private Dictionary<string, float[]>? _teacherVectors;
     private HashSet<int> _labelledIndices = [];
     private CoherenceTrainingReport? _baselineReport;
     private string? _vecPath;
@@ -115,6 +118,15 @@ internal sealed class ExperimentRunner : IDisposable
             case Variants.ScaUntied:
                 o.TieOutputEmbedding = false;
                 break;
+            case Variants.Distilled:
+                o.Steps = 0;
+                o.TeacherRowWeight = 0;
+                break;
+            case Variants.DistilledSca:
+                o.TeacherRowWeight = 0;
+                break;
+            case Variants.DistilledScaRows:
+                break;
             default:
                 throw new ArgumentException($"'{variant}' is not a variant of the stage; valid: {string.Join(", ", Variants.Embedding)}.", nameof(variant));
         }
@@ -171,8 +183,9 @@ internal sealed class ExperimentRunner : IDisposable
         var result = variant switch
         {
             Variants.FeaturizeText => RunFeaturizeText(),
-            Variants.FeaturizeTextPlusSca => RunFeaturizeTextPlus(Variants.FeaturizeTextPlusSca, _scaStage, Variants.Sca),
-            Variants.FeaturizeTextPlusScaLabel => RunFeaturizeTextPlus(Variants.FeaturizeTextPlusScaLabel, _scaLabelStage, Variants.ScaLabel),
+            _ when Variants.PlusFeaturizeText.TryGetValue(variant, out var reused) => RunFeaturizeTextPlus(variant, _keptStages.GetValueOrDefault(reused), reused),
+            Variants.Teacher => RunTeacher(withFeaturizeText: false),
+            Variants.FeaturizeTextPlusTeacher => RunTeacher(withFeaturizeText: true),
             Variants.FastTextVectors => RunFastTextVectors(),
             Variants.FeaturizeTextPlusFastTextVectors => RunFeaturizeTextPlusFastTextVectors(),
             Variants.FastTextSupervised => RunFastTextSupervised(variant, []),
@@ -191,10 +204,14 @@ internal sealed class ExperimentRunner : IDisposable
         var embeddingText = StageRows(_train, _labelledIndices, _corpus);
         var embeddingData = ml.Data.LoadFromEnumerable(embeddingText);
         var stageOptions = OptionsFor(variant, _options.Model, seed, variant == Variants.TimeMatchedBaseline ? CurrentTimeMatchedSteps() : null);
+        if (Variants.WithTeacher.Contains(variant))
+            stageOptions.Teacher = Teacher();
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(EmbeddingColumn, "Text", stageOptions);
         estimator.Progress = progress;
         ResetPeakMemory();
+        var fitClock = Stopwatch.StartNew();
         var stage = estimator.Fit(embeddingData);
+        double fitSeconds = fitClock.Elapsed.TotalSeconds;
         try
         {
             var result = new RunResult { Variant = variant, Seed = seed };
@@ -212,6 +229,18 @@ internal sealed class ExperimentRunner : IDisposable
             result["peakMemoryMB"] = report.PeakMemoryMB;
             result["vocabularySize"] = report.VocabularySize;
             result["trainingTokens"] = report.TrainingTokens;
+            result["fitSeconds"] = fitSeconds; // the whole Fit: statistics, the teacher's calls (served from its cache when warm), training
+            if (stageOptions.Teacher is not null)
+            {
+                result["teacherSeconds"] = report.TeacherSeconds;
+                result["teacherTexts"] = report.TeacherTexts;
+                result["teacherRows"] = report.TeacherRows;
+                result["teacherExplainedVariance"] = report.TeacherExplainedVariance;
+                result["teacherLoss"] = report.FinalTeacherLoss;
+            }
+            var (scoringRowsPerSecond, modelBytes) = ScoringCost(ml, stage);
+            result["scoringRowsPerSecond"] = scoringRowsPerSecond;
+            result["modelBytes"] = modelBytes;
             if (stageOptions.LabelColumnName is not null)
             {
                 result["heldOutLabelAccuracy"] = report.FinalHeldOutLabelAccuracy;
@@ -257,17 +286,10 @@ internal sealed class ExperimentRunner : IDisposable
                 _baselineReport = report;
             }
 
-            if (variant == Variants.Sca)
+            if (variant == Variants.Sca || Variants.PlusFeaturizeText.Values.Contains(variant))
             {
-                // Kept for featurize-text+sca and the time-matched baseline of this seed.
-                _scaStage = stage;
-                stage = null;
-            }
-
-            if (variant == Variants.ScaLabel)
-            {
-                // Kept for featurize-text+sca-label of this seed.
-                _scaLabelStage = stage;
+                // Kept for its featurize-text+ variant (and, for sca, the time-matched baseline) of this seed.
+                _keptStages[variant] = stage;
                 stage = null;
             }
 
@@ -308,6 +330,80 @@ internal sealed class ExperimentRunner : IDisposable
             .Append(ml.Transforms.Text.FeaturizeText(NgramColumn, "Text"))
             .Append(ml.Transforms.Concatenate("Features", NgramColumn, EmbeddingColumn)), result);
         return result;
+    }
+
+    /// <summary>The harness' teacher (all-MiniLM-L6-v2 with a cache file, so each split is embedded once across runs).</summary>
+    private CachedTeacher Teacher() => _teacher ??= new CachedTeacher(_options.TeacherCache);
+
+    /// <summary>The teacher's own row vectors as features (with FeaturizeText's beside them when asked), and its scoring cost.</summary>
+    private RunResult RunTeacher(bool withFeaturizeText)
+    {
+        var variant = withFeaturizeText ? Variants.FeaturizeTextPlusTeacher : Variants.Teacher;
+        var result = new RunResult { Variant = variant, Seed = _seed };
+        var teacher = Teacher();
+        if (_teacherVectors is null)
+        {
+            var texts = _train.Concat(_test).Select(r => r.Text).Distinct(StringComparer.Ordinal).ToArray();
+            _teacherVectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            for (int start = 0; start < texts.Length; start += 256)
+            {
+                var batch = texts.Skip(start).Take(256).ToArray();
+                var vectors = teacher.GenerateAsync(batch).GetAwaiter().GetResult();
+                for (int i = 0; i < batch.Length; i++)
+                    _teacherVectors[batch[i]] = vectors[i].Vector.ToArray();
+            }
+        }
+        // The teacher's speed on the test rows, uncached, as the same run measures the stage's (ScoringCost).
+        var sample = _test.Take(ScoringSample).Select(r => r.Text).ToArray();
+        var clock = Stopwatch.StartNew();
+        teacher.EncodeUncached(sample);
+        result["scoringRowsPerSecond"] = sample.Length / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        var ml = new MLContext(_seed);
+        var lookup = _teacherVectors;
+        var vectorsOf = ml.Transforms.CustomMapping<TeacherInput, TeacherOutput>((input, output) => output.TeacherVector = lookup[input.Text], contractName: null);
+        IEstimator<ITransformer> featurizer = withFeaturizeText
+            ? vectorsOf.Append(ml.Transforms.Text.FeaturizeText(NgramColumn, "Text")).Append(ml.Transforms.Concatenate("Features", NgramColumn, nameof(TeacherOutput.TeacherVector)))
+            : vectorsOf.Append(ml.Transforms.Concatenate("Features", nameof(TeacherOutput.TeacherVector)));
+        Classify(ml, featurizer, result);
+        return result;
+    }
+
+    /// <summary>Test rows scored to time a featurizer.</summary>
+    private const int ScoringSample = 512;
+
+    /// <summary>Rows per second of the fitted stage on the test rows (features read through a cursor), and its saved size in bytes.</summary>
+    private (double RowsPerSecond, long Bytes) ScoringCost(MLContext ml, CoherenceEmbeddingTransformer stage)
+    {
+        var rows = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 4).SelectMany(_ => _test.Take(ScoringSample)).Select(r => new TextRow { Text = r.Text }));
+        var scored = stage.Transform(rows);
+        var column = scored.Schema[EmbeddingColumn];
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        using (var cursor = scored.GetRowCursor([column]))
+        {
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            var value = default(VBuffer<float>);
+            while (cursor.MoveNext())
+            {
+                getter(ref value);
+                count++;
+            }
+        }
+        double rowsPerSecond = count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        using var saved = new MemoryStream();
+        ml.Model.Save(stage, rows.Schema, saved);
+        return (rowsPerSecond, saved.Length);
+    }
+
+    private sealed class TeacherInput
+    {
+        public string Text { get; set; } = "";
+    }
+
+    private sealed class TeacherOutput
+    {
+        [VectorType(384)]
+        public float[] TeacherVector { get; set; } = [];
     }
 
     private RunResult RunFastTextVectors()
@@ -397,7 +493,7 @@ internal sealed class ExperimentRunner : IDisposable
 
     private int CurrentTimeMatchedSteps()
     {
-        var sca = _scaStage?.Report;
+        var sca = _keptStages.GetValueOrDefault(Variants.Sca)?.Report;
         var baseline = _baselineReport;
         if (sca is null || baseline is null)
         {
@@ -461,10 +557,9 @@ internal sealed class ExperimentRunner : IDisposable
 
     private void EndSeed()
     {
-        _scaStage?.Dispose();
-        _scaStage = null;
-        _scaLabelStage?.Dispose();
-        _scaLabelStage = null;
+        foreach (var kept in _keptStages.Values)
+            kept.Dispose();
+        _keptStages.Clear();
         _baselineReport = null;
         if (_vecPath is not null)
         {
@@ -476,6 +571,7 @@ internal sealed class ExperimentRunner : IDisposable
     public void Dispose()
     {
         EndSeed();
+        _teacher?.Dispose();
         if (_workDirectory is not null && Directory.Exists(_workDirectory))
         {
             Directory.Delete(_workDirectory, recursive: true);

