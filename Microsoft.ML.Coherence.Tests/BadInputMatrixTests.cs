@@ -292,8 +292,8 @@ public sealed class BadInputMatrixTests
     [DataRow("CoherenceNegatives", -1, "0 or more", 0)]
     [DataRow("AnchorsPerStep", 0, "greater than 0", 0)]
     [DataRow("SampledSoftmaxNegatives", -1, "0 (full softmax) or more", 0)]
-    [DataRow("Steps", 0, "greater than 0", 0)]
-    [DataRow("Steps", -5, "greater than 0", 0)]
+    [DataRow("Steps", 0, "null (from Epochs) or greater than 0; 0 (keep the distilled table untrained) needs a Teacher", 0)]
+    [DataRow("Steps", -5, "null (from Epochs) or greater than 0; 0 (keep the distilled table untrained) needs a Teacher", 0)]
     [DataRow("Epochs", 0f, "a finite number greater than 0", 0)]
     [DataRow("Epochs", float.NaN, "a finite number greater than 0", 0)]
     [DataRow("Epochs", float.PositiveInfinity, "a finite number greater than 0", 0)]
@@ -328,6 +328,10 @@ public sealed class BadInputMatrixTests
     [DataRow("LabelHoldOutFraction", 0.5f, "0 to less than 0.5", 0)]
     [DataRow("LabelHoldOutFraction", -0.1f, "0 to less than 0.5", 0)]
     [DataRow("LabelEarlyStopping", true, "false without LabelColumnName: it stops on the held-out label accuracy, which needs a label column", 0)]
+    [DataRow("TeacherRowWeight", -1f, "a finite number, 0 or more", 0)]
+    [DataRow("TeacherRowWeight", float.NaN, "a finite number, 0 or more", 0)]
+    [DataRow("TeacherRowSample", -1, "0 (no row distillation) or more", 0)]
+    [DataRow("TeacherBatchSize", 0, "greater than 0", 0)]
     public void InvalidOptionFailsWhenTheStageIsCreatedNamingItsValueAndTheValidRange(string option, object value, string valid, int layers)
     {
         var options = new CoherenceEmbeddingOptions { EmbeddingDimension = Dimension, Layers = layers };
@@ -377,9 +381,11 @@ public sealed class BadInputMatrixTests
         Assert.AreEqual(0, reports);
     }
 
-    /// <summary>Options every value of which is valid: booleans, and the seed (any int seeds the run).</summary>
+    /// <summary>Options every value of which is valid: booleans, and the seed (any int seeds the run); and the teacher, any
+    /// embedding generator, whose bad answers fail in Fit (TeacherTests.ABadTeacherStopsFitBeforeTrainingWithAnErrorNamingTheOption).</summary>
     private static readonly string[] OptionsWithoutAnInvalidValue =
     [
+        nameof(CoherenceEmbeddingOptions.Teacher),
         nameof(CoherenceEmbeddingOptions.SplitPunctuation), nameof(CoherenceEmbeddingOptions.TieOutputEmbedding), nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint), nameof(CoherenceEmbeddingOptions.Seed),
     ];
 

@@ -170,7 +170,7 @@ public sealed class CoherenceTrainerTests
         string[] expected =
         [
             "draws (host)", "ids, alignment rows and mask", "gather and catch up rows", "forward: language model",
-            "forward: coherence terms (and label loss)", "backward", "clip and finite check", "update",
+            "forward: coherence terms (and document terms)", "backward", "clip and finite check", "update",
         ];
         var medians = phases.Medians(skip: 1);
         CollectionAssert.AreEqual(expected, medians.Select(p => p.Phase).ToArray());

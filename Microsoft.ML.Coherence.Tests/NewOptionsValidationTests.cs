@@ -24,7 +24,7 @@ public sealed class NewOptionsValidationTests
     public void StepsWhenGivenMustBePositive()
     {
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Ml.Transforms.Text.CoherenceEmbeddings("F", "Text", new CoherenceEmbeddingOptions { Steps = 0 }));
-        StringAssert.Contains(error.Message, "Option 'Steps' is 0; valid: greater than 0");
+        StringAssert.Contains(error.Message, "Option 'Steps' is 0; valid: null (from Epochs) or greater than 0; 0 (keep the distilled table untrained) needs a Teacher");
     }
 
     [TestMethod]

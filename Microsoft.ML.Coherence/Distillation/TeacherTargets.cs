@@ -65,7 +65,7 @@ internal sealed class TeacherTargets
         long texts = words.Length;
         LabelledDocument[] rows = [];
         TeacherVectors? rowVectors = null;
-        if (options.TeacherRowWeight > 0 && options.TeacherRowSample > 0)
+        if (options.TeacherRowWeight > 0 && options.TeacherRowSample > 0 && options.Steps != 0) // no step would read the rows
         {
             rows = SampleRows(train, isHeldOut, rowCount, options.TeacherRowSample, seed);
             if (rows.Length > 0)

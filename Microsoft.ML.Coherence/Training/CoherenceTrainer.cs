@@ -134,7 +134,7 @@ internal sealed class CoherenceTrainer : IDisposable
 
     /// <summary>Whether these options train a row distillation term (a teacher, a row weight and a row sample).</summary>
     internal static bool HasTeacherRows(CoherenceEmbeddingOptions options) =>
-        options.Teacher is not null && options.TeacherRowWeight > 0 && options.TeacherRowSample > 0;
+        options.Teacher is not null && options.TeacherRowWeight > 0 && options.TeacherRowSample > 0 && options.Steps != 0;
 
     /// <summary>Benchmark seam: when set, receives the wall time of each phase of every step (CPU only, see <see cref="StepPhaseTimes"/>).</summary>
     internal StepPhaseTimes? PhaseTimes { get; set; }

@@ -41,6 +41,10 @@ var teacherOption = new Option<string?>("--teacher")
 {
     Description = "Train with all-MiniLM-L6-v2 as the Teacher, its vectors kept in this cache file; adds the teacher's own row vectors as cells (tea, ft+tea).",
 };
+var teacherCellsOption = new Option<bool>("--teacher-cells")
+{
+    Description = "With --teacher, also score the teacher's own row vectors (tea, ft+tea): the same for every stage option, so once is enough.",
+};
 var rowNormOption = new Option<float?>("--row-norm") { Description = "Internal knob: mean row norm of the distilled table." };
 var rowPassesOption = new Option<float?>("--row-passes") { Description = "Internal knob: passes of the row distillation term over its rows." };
 var command = new RootCommand("One line of validation accuracies (FeaturizeText, the stage, both) for one set of stage options.")
@@ -50,6 +54,7 @@ var command = new RootCommand("One line of validation accuracies (FeaturizeText,
     assignmentsArgument,
     labelAwareOption,
     teacherOption,
+    teacherCellsOption,
     rowNormOption,
     rowPassesOption,
 };
@@ -61,10 +66,11 @@ return ToolCommandLine.Run(command, args, parsed =>
         Microsoft.ML.Coherence.Distillation.TeacherRowHead.Passes = passes;
     return parsed.GetValue(labelAwareOption)
         ? SweepLabelAware(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [])
-        : Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [], parsed.GetValue(teacherOption));
+        : Sweep(parsed.GetValue(datasetArgument)!, parsed.GetValue(maxRowsArgument), parsed.GetValue(assignmentsArgument) ?? [], parsed.GetValue(teacherOption),
+            parsed.GetValue(teacherCellsOption));
 });
 
-static int Sweep(string dir, int limit, string[] assignments, string? teacherCache)
+static int Sweep(string dir, int limit, string[] assignments, string? teacherCache, bool teacherCells)
 {
     var (fit, valid) = SweepRow.Split(dir, limit);
     var options = SweepRow.Options(assignments);
@@ -73,9 +79,12 @@ static int Sweep(string dir, int limit, string[] assignments, string? teacherCac
     if (teacher is not null)
     {
         options.Teacher = teacher;
-        SweepRow.AddTeacherVectors(teacher, fit.Concat(valid).ToList());
-        columnSets.Add(("tea", ["TeacherVector"]));
-        columnSets.Add(("ft+tea", ["TextFeatures", "TeacherVector"]));
+        if (teacherCells)
+        {
+            SweepRow.AddTeacherVectors(teacher, fit.Concat(valid).ToList());
+            columnSets.Add(("tea", ["TeacherVector"]));
+            columnSets.Add(("ft+tea", ["TextFeatures", "TeacherVector"]));
+        }
     }
     var ml = new MLContext(1);
     var (stage, fitFeatures, validFeatures, trainSeconds) = SweepRow.Featurize(ml, fit, valid, options);

@@ -21,6 +21,10 @@ internal static class ResultsWriter
         new("trainSeconds", "training s (embeddings or fastText)", "F1"),
         new("featurizerSeconds", "featurizer fit s", "F1"),
         new("classifierSeconds", "classifier s", "F1"),
+        new("scoringRowsPerSecond", "scoring rows/s (stage or teacher, test rows)", "F0"),
+        new("fitSeconds", "stage Fit s (teacher calls included)", "F1"),
+        new("teacherSeconds", "teacher s in Fit", "F1"),
+        new("modelBytes", "saved stage bytes", "F0"),
     ];
 
     /// <summary>The console's summary: the same figures as <see cref="ClassificationColumns"/>, fewer and with short headers.</summary>

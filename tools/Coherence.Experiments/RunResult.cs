@@ -26,6 +26,7 @@ internal sealed class RunResult
         "vocabularySize", "rareTokens", "trainingTokens", "steps", "epochs", "tokensTrained", "labelledRows",
         "trainSeconds", "statisticsSeconds", "secondsPerStep", "tokensPerSecond", "peakMemoryMB",
         "featurizerSeconds", "classifierSeconds",
+        "fitSeconds", "teacherSeconds", "teacherTexts", "teacherRows", "teacherExplainedVariance", "teacherLoss", "scoringRowsPerSecond", "modelBytes",
     ];
 }
 
