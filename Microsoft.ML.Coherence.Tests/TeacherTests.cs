@@ -119,6 +119,8 @@ public sealed class TeacherTests
         Assert.IsGreaterThan(0, callsAfterFit);
         Assert.AreEqual(teacher.Texts, stage.Report.TeacherTexts, "the report counts the texts the teacher embedded");
         Assert.AreEqual(stage.Vocabulary.Count - 1 + stage.Report.TeacherRows, teacher.Texts, "every word once, every sampled row once");
+        Assert.IsNull(stage.Report.Options.Teacher, "the fitted stage's report does not keep the teacher alive");
+        Assert.AreEqual(nameof(PlantedTeacher), stage.Report.TeacherName, "a teacher without metadata is named by its type");
 
         var texts = rows.Take(20).Select(r => r.Text).ToArray();
         var scored = ml.Data.CreateEnumerable<FeatureRow>(stage.Transform(ml.Data.LoadFromEnumerable(texts.Select(t => new LabeledRow { Text = t }))), false)

@@ -3,7 +3,8 @@ namespace Microsoft.ML.Coherence;
 /// <summary>What a training run did and measured: settings, loss history, perplexity, coherence and cost.</summary>
 public sealed class CoherenceTrainingReport
 {
-    /// <summary>The options the run used (a copy).</summary>
+    /// <summary>The options the run used (a copy; its <see cref="CoherenceEmbeddingOptions.Teacher"/> is null, so the report does not
+    /// keep the teacher alive: <see cref="TeacherName"/> names it).</summary>
     public required CoherenceEmbeddingOptions Options { get; init; }
     /// <summary>The seed the run used (Options.Seed, or one drawn from the MLContext).</summary>
     public required int Seed { get; init; }
@@ -49,6 +50,8 @@ public sealed class CoherenceTrainingReport
     public int? EarlyStoppedStep { get; init; }
     /// <summary>The label loss at the last logged step; null without a label column.</summary>
     public double? FinalLabelLoss { get; init; }
+    /// <summary>The teacher's model id (or provider, or type name) from its <c>EmbeddingGeneratorMetadata</c>; null without a teacher.</summary>
+    public string? TeacherName { get; init; }
     /// <summary>Seconds spent in calls to <see cref="CoherenceEmbeddingOptions.Teacher"/> (vocabulary words and sampled rows); 0 without a teacher.</summary>
     public double TeacherSeconds { get; init; }
     /// <summary>Texts the teacher embedded: the vocabulary's words and the rows sampled for row distillation; 0 without a teacher.</summary>

@@ -198,7 +198,7 @@ internal static class CoherenceEmbeddingEngine
         double seconds = trainer.TrainingTime.TotalSeconds;
         return new CoherenceTrainingReport
         {
-            Options = options,
+            Options = WithoutTeacher(options),
             Seed = seed,
             Device = device.ToString(),
             VocabularySize = vocabulary.Count,
@@ -223,6 +223,7 @@ internal static class CoherenceEmbeddingEngine
             FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
             EarlyStoppedStep = trainer.EarlyStoppedStep,
             FinalLabelLoss = last?.LabelLoss,
+            TeacherName = options.Teacher is { } generator ? TeacherName(generator) : null,
             TeacherSeconds = teacher?.Seconds ?? 0,
             TeacherTexts = teacher?.Texts ?? 0,
             TeacherRows = teacher?.Rows.Length ?? 0,
@@ -230,6 +231,23 @@ internal static class CoherenceEmbeddingEngine
             TeacherExplainedVariance = teacher?.Vocabulary.ExplainedVariance ?? 0,
             FinalTeacherLoss = trainer.History.LastOrDefault(p => p.TeacherLoss is not null)?.TeacherLoss,
         };
+    }
+
+    /// <summary>The options for the report: the teacher left out, so that a fitted stage does not keep the teacher alive.</summary>
+    private static CoherenceEmbeddingOptions WithoutTeacher(CoherenceEmbeddingOptions options)
+    {
+        if (options.Teacher is null)
+            return options;
+        var copy = options.Clone();
+        copy.Teacher = null;
+        return copy;
+    }
+
+    /// <summary>The teacher's model id or provider from its metadata, else its type name.</summary>
+    private static string TeacherName(Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> teacher)
+    {
+        var metadata = teacher.GetService(typeof(Microsoft.Extensions.AI.EmbeddingGeneratorMetadata)) as Microsoft.Extensions.AI.EmbeddingGeneratorMetadata;
+        return metadata?.DefaultModelId ?? metadata?.ProviderName ?? teacher.GetType().Name;
     }
 
     private static double PeakWorkingSetMB() =>
