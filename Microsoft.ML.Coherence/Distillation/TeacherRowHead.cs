@@ -44,7 +44,7 @@ internal sealed class TeacherRowHead : IDocumentTerm
         _seed = seed;
         Weight = options.TeacherRowWeight;
         int steps = Math.Max(1, options.Steps ?? 1);
-        _batchSize = (int)Math.Clamp(Math.Ceiling(Passes * (double)rows.Length / steps), 1, 4096);
+        _batchSize = DocumentPooling.BatchSize(Passes, rows.Length, steps, max: 4096);
         int t = targets.Dimension, d = vocabulary.Dimension;
         _map = nn.Parameter(tensor(BackProjection(vocabulary), [t, d], device: device));
         _bias = nn.Parameter(tensor(vocabulary.Mean, [t], device: device));
@@ -74,16 +74,9 @@ internal sealed class TeacherRowHead : IDocumentTerm
     {
         if (_rows.Length == 0)
             return null;
-        var random = SplitMix.ForStep(_seed ^ 0x7EAC4, step);
-        var drawn = new LabelledDocument[_batchSize];
-        for (int i = 0; i < drawn.Length; i++)
-            drawn[i] = _rows[random.Next(_rows.Length)];
-        var batch = LabelBatch.Create(_train, drawn);
+        var batch = LabelBatch.Create(_train, DocumentPooling.Draw(_rows, _batchSize, _seed ^ 0x7EAC4, step));
         var device = _map.device;
-        var pooled = zeros(batch.DocumentCount, model.Dimension, device: device);                       // [B, d]
-        if (batch.Words.DistinctIds.Length > 0)
-            pooled = DocumentPooling.Add(pooled, model.Rows(batch.Words.DistinctIds), batch.Words);
-        var predicted = pooled.matmul(_map.t()).Plus(_bias);                                            // [B, t]
+        var predicted = DocumentPooling.MeanWords(model, batch, device).matmul(_map.t()).Plus(_bias);   // [B, t]
         var target = _targets.index_select(0, tensor(batch.Labels).to(device));
         return nn.functional.cosine_similarity(predicted, target, dim: 1).mean().Times(-1).Plus(1);
     }

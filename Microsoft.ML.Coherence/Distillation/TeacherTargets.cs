@@ -65,7 +65,7 @@ internal sealed class TeacherTargets
         long texts = words.Length;
         LabelledDocument[] rows = [];
         TeacherVectors? rowVectors = null;
-        if (options.TeacherRowWeight > 0 && options.TeacherRowSample > 0 && options.Steps != 0) // no step would read the rows
+        if (TrainsRows(options))
         {
             rows = SampleRows(train, isHeldOut, rowCount, options.TeacherRowSample, seed);
             if (rows.Length > 0)
@@ -82,6 +82,11 @@ internal sealed class TeacherTargets
         }
         return new TeacherTargets(distilled, rows, rowVectors, seconds, texts);
     }
+
+    /// <summary>Whether a fit with these (resolved) options trains the row distillation term: a teacher, a row weight and a row
+    /// sample above 0, and at least one step to read the rows.</summary>
+    public static bool TrainsRows(CoherenceEmbeddingOptions options) =>
+        options.Teacher is not null && options.TeacherRowWeight > 0 && options.TeacherRowSample > 0 && options.Steps != 0;
 
     /// <summary>
     /// A seeded sample of at most <paramref name="cap"/> training documents with a known word, in row order; Label numbers them.

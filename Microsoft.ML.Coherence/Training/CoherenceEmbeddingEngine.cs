@@ -137,7 +137,7 @@ internal static class CoherenceEmbeddingEngine
 
     /// <summary>The label batch for <see cref="CoherenceEmbeddingOptions.LabelEpochs"/> passes over <paramref name="labelled"/> documents in the run's steps, at least 1.</summary>
     internal static int LabelBatchSizeFor(CoherenceEmbeddingOptions options, int labelled) =>
-        (int)Math.Clamp(Math.Ceiling(options.LabelEpochs * (double)labelled / options.Steps!.Value), 1, int.MaxValue);
+        DocumentPooling.BatchSize(options.LabelEpochs, labelled, options.Steps!.Value);
 
     /// <summary>The word bigrams of the labelled training documents (<see cref="CoherenceEmbeddingOptions.WordBigrams"/>), or null for none.</summary>
     private static Statistics.WordBigrams? BigramsFor(LabelledDocuments documents, TokenCorpus train, CoherenceEmbeddingOptions options, Action<string> log)

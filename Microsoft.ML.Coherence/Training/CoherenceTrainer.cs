@@ -79,7 +79,7 @@ internal sealed class CoherenceTrainer : IDisposable
         Model.to(device);
         // Subwords, an untied output table and the document terms (label, teacher rows: they read E outside the step's rows) train densely.
         _rowSparse = !denseEmbeddingUpdate && options.SampledSoftmaxNegatives > 0 && options.SubwordBuckets == 0 && options.TieOutputEmbedding
-            && options.LabelColumnName is null && !HasTeacherRows(options);
+            && options.LabelColumnName is null && !Distillation.TeacherTargets.TrainsRows(options);
         _optimizer = new TrainingOptimizer(Model, options.LearningRate, options.WeightDecay, _rowSparse);
         HostIndexing = device.type == DeviceType.CPU;
     }
@@ -127,10 +127,6 @@ internal sealed class CoherenceTrainer : IDisposable
 
     /// <summary>A digest of what the teacher returned (checkpoint fingerprint), or null without a teacher.</summary>
     internal string? TeacherDigest { get; set; }
-
-    /// <summary>Whether these options train a row distillation term (a teacher, a row weight and a row sample).</summary>
-    internal static bool HasTeacherRows(CoherenceEmbeddingOptions options) =>
-        options.Teacher is not null && options.TeacherRowWeight > 0 && options.TeacherRowSample > 0 && options.Steps != 0;
 
     /// <summary>Benchmark seam: when set, receives the wall time of each phase of every step (CPU only, see <see cref="StepPhaseTimes"/>).</summary>
     internal StepPhaseTimes? PhaseTimes { get; set; }

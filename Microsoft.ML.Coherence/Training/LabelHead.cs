@@ -87,10 +87,7 @@ internal sealed class LabelHead : IDocumentTerm
     {
         if (Documents.Training.Length == 0)
             return null;
-        var random = SplitMix.ForStep(_seed ^ 0x1ABE1, step);
-        var drawn = new LabelledDocument[_batchSize];
-        for (int i = 0; i < drawn.Length; i++)
-            drawn[i] = Documents.Training[random.Next(Documents.Training.Length)];
+        var drawn = DocumentPooling.Draw(Documents.Training, _batchSize, _seed ^ 0x1ABE1, step);
         OnBatch?.Invoke(step, drawn);
         var batch = LabelBatch.Create(_train, drawn, WordBigrams);
         return nn.functional.cross_entropy(Logits(model, batch, training: true), torch.tensor(batch.Labels).to(_weight.device));
@@ -101,9 +98,7 @@ internal sealed class LabelHead : IDocumentTerm
     private Tensor Logits(CoherenceLanguageModel model, LabelBatch batch, bool training)
     {
         var device = _weight.device;
-        var features = torch.zeros(batch.DocumentCount, model.Dimension, device: device);              // [B, d]
-        if (batch.Words.DistinctIds.Length > 0)
-            features = DocumentPooling.Add(features, model.Rows(batch.Words.DistinctIds), batch.Words);
+        var features = DocumentPooling.MeanWords(model, batch, device);                               // [B, d]
         if (_bigramTable is not null && batch.Bigrams.DistinctIds.Length > 0)
         {
             // The rows as dense AdamW would hold them, [U', d]; in training the step's leaf, which Step updates and writes back.

@@ -145,13 +145,9 @@ internal sealed class SweepRow
     public static void AddTeacherVectors(CachedTeacher teacher, List<SweepRow> rows)
     {
         var clock = Stopwatch.StartNew();
-        for (int start = 0; start < rows.Count; start += 256)
-        {
-            var batch = rows.Skip(start).Take(256).ToList();
-            var vectors = teacher.GenerateAsync(batch.Select(r => r.Text)).GetAwaiter().GetResult();
-            for (int i = 0; i < batch.Count; i++)
-                batch[i].TeacherVector = vectors[i].Vector.ToArray();
-        }
+        var vectors = teacher.EmbedAll(rows.Select(r => r.Text).ToArray());
+        for (int i = 0; i < rows.Count; i++)
+            rows[i].TeacherVector = vectors[i];
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"teacher row vectors: {rows.Count} rows in {clock.Elapsed.TotalSeconds:F0}s ({teacher.Encoded} encoded, {teacher.EncodeSeconds:F0}s in the model)"));
     }

@@ -344,14 +344,8 @@ internal sealed class ExperimentRunner : IDisposable
         if (_teacherVectors is null)
         {
             var texts = _train.Concat(_test).Select(r => r.Text).Distinct(StringComparer.Ordinal).ToArray();
-            _teacherVectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
-            for (int start = 0; start < texts.Length; start += 256)
-            {
-                var batch = texts.Skip(start).Take(256).ToArray();
-                var vectors = teacher.GenerateAsync(batch).GetAwaiter().GetResult();
-                for (int i = 0; i < batch.Length; i++)
-                    _teacherVectors[batch[i]] = vectors[i].Vector.ToArray();
-            }
+            var vectors = teacher.EmbedAll(texts);
+            _teacherVectors = texts.Zip(vectors).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         }
         // The teacher's speed on the test rows, uncached, as the same run measures the stage's (ScoringCost).
         var sample = _test.Take(ScoringSample).Select(r => r.Text).ToArray();

@@ -36,6 +36,20 @@ internal sealed class CachedTeacher : IEmbeddingGenerator<string, Embedding<floa
     /// <summary>Texts held in the cache.</summary>
     public int Cached => _cache.Count;
 
+    /// <summary>The vector of each text, in order, asked for in calls of 256 (each call appends its new vectors to the cache file).</summary>
+    public float[][] EmbedAll(IReadOnlyList<string> texts)
+    {
+        var vectors = new float[texts.Count][];
+        for (int start = 0; start < texts.Count; start += 256)
+        {
+            var batch = texts.Skip(start).Take(256).ToArray();
+            var embeddings = GenerateAsync(batch).GetAwaiter().GetResult();
+            for (int i = 0; i < batch.Length; i++)
+                vectors[start + i] = embeddings[i].Vector.ToArray();
+        }
+        return vectors;
+    }
+
     /// <summary>Embeds <paramref name="texts"/> with the model itself, bypassing the cache (for timings).</summary>
     public float[][] EncodeUncached(string[] texts) => _encoder.Encode(texts);
 
