@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.ML.Coherence;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML;
@@ -43,13 +44,13 @@ public static class CoherenceCatalog
     // ML.NET keeps a catalog's environment internal (CatalogUtils is closed to other assemblies). For MLContext's
     // catalogs it is the environment behind the MLContext: the same seed, log, GPU settings and cancellation.
     // Read it once, and fail clearly if a future ML.NET renames it.
-    private static readonly PropertyInfo? EnvironmentProperty = typeof(TransformsCatalog.TextTransforms)
+    internal static readonly PropertyInfo? EnvironmentProperty = typeof(TransformsCatalog.TextTransforms)
         .GetProperties(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
         .FirstOrDefault(p => p.Name.EndsWith("Environment", StringComparison.Ordinal) && p.PropertyType == typeof(IHostEnvironment));
 
-    private static IHostEnvironment EnvironmentOf(TransformsCatalog.TextTransforms catalog) =>
-        EnvironmentProperty?.GetValue(catalog) as IHostEnvironment
+    internal static IHostEnvironment EnvironmentOf(TransformsCatalog.TextTransforms catalog, PropertyInfo? property = null) =>
+        (property ?? EnvironmentProperty)?.GetValue(catalog) as IHostEnvironment
         ?? throw new InvalidOperationException(
-            "Could not read the environment behind mlContext.Transforms.Text in this ML.NET version; " +
-            "create the stage with new Microsoft.ML.Coherence.CoherenceEmbeddingEstimator(mlContext, ...) instead.");
+            $"Could not read the environment behind mlContext.Transforms.Text in Microsoft.ML {MLNetVersion.InUse} (this package is tested with " +
+            $"{MLNetVersion.Tested}); create the stage with new Microsoft.ML.Coherence.CoherenceEmbeddingEstimator(mlContext, ...) instead.");
 }

@@ -75,6 +75,18 @@ public sealed class CoherenceEmbeddingTransformer : ITransformer, IDisposable
             CoherenceEmbeddingEstimator.OutputSchemaOf(inputSchema, stage.InputColumnName, stage.OutputColumnName);
     }
 
+    /// <summary>
+    /// This stage as an <see cref="Microsoft.Extensions.AI.IEmbeddingGenerator{TInput, TEmbedding}"/> of strings, the .NET
+    /// interface for embedding models: the same vectors as <see cref="Transform"/>, for search and retrieval code outside a pipeline.
+    /// </summary>
+    /// <remarks>The generator scores through this transformer: keep it undisposed while the generator is used. For a model
+    /// loaded with <c>mlContext.Model.Load</c>, use <see cref="CoherenceEmbeddingGenerator.Create"/>.</remarks>
+    public CoherenceEmbeddingGenerator AsEmbeddingGenerator()
+    {
+        ThrowIfDisposed();
+        return CoherenceEmbeddingGenerator.Create(this, OutputColumnName, InputColumnName, CoherenceEmbeddingGenerator.DefaultModelId);
+    }
+
     /// <summary>The trained model: vocabulary, statistical field, embeddings and training report.</summary>
     public CoherenceEmbeddingModel Model { get; }
 

@@ -10,14 +10,18 @@ namespace Microsoft.ML.Coherence.Internal;
 /// </summary>
 internal static class SchemaShapeColumns
 {
-    private static readonly ConstructorInfo? Constructor = typeof(SchemaShape.Column).GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
+    internal static readonly ConstructorInfo? Constructor = typeof(SchemaShape.Column).GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
         .FirstOrDefault(c => c.GetParameters().Length == 5 && c.GetParameters()[0].ParameterType == typeof(string));
 
     /// <summary>A known-size vector of float (SchemaShape records that the size is known, not the size).</summary>
-    public static SchemaShape.Column FloatVector(string name)
+    public static SchemaShape.Column FloatVector(string name) => FloatVector(name, Constructor);
+
+    /// <summary>The same with a given constructor (null: as if a future ML.NET had removed it).</summary>
+    internal static SchemaShape.Column FloatVector(string name, ConstructorInfo? constructor)
     {
-        if (Constructor is null)
-            throw new InvalidOperationException("This ML.NET version's SchemaShape.Column has no (name, kind, type, isKey, annotations) constructor; Microsoft.ML.Coherence needs Microsoft.ML 5.0.x.");
-        return (SchemaShape.Column)Constructor.Invoke([name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, null]);
+        if (constructor is null)
+            throw new InvalidOperationException($"SchemaShape.Column in Microsoft.ML {MLNetVersion.InUse} has no (name, kind, type, isKey, annotations) " +
+                $"constructor; Microsoft.ML.Coherence is tested with Microsoft.ML {MLNetVersion.Tested}.");
+        return (SchemaShape.Column)constructor.Invoke([name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, null]);
     }
 }

@@ -10,6 +10,9 @@ string dataDir = args.Length > 0 ? args[0] : throw new ArgumentException("usage:
 int rows = args.Length > 1 ? int.Parse(args[1]) : 300;
 
 var ml = new MLContext(seed: 1);
+// The version NuGet resolved (the package's floor, or the one the app asked for); run.sh checks it.
+Console.WriteLine($"Microsoft.ML in use: {typeof(MLContext).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+    .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0]}");
 var log = new List<string>();
 ml.Log += (_, e) => { if (e.Kind >= Microsoft.ML.Runtime.ChannelMessageKind.Info) lock (log) log.Add(e.RawMessage); };
 var train = ml.Data.TakeRows(ml.Data.LoadFromTextFile<Row>(Path.Combine(dataDir, "train.tsv"), separatorChar: '\t', allowQuoting: false), rows);

@@ -4,11 +4,16 @@
 # runs nuget/consumer-check/Program.cs (train, save, reload, predict, assert), and checks that the package's
 # MSBuild targets marked GLIBCXX_3.4.32 weak in the app's copy of libLibTorchSharp.so where the system
 # C++ runtime lacks it (Debian 12, Ubuntu 22.04). Prints "consumer check: passed" or fails (exit != 0).
-# Usage: nuget/consumer-check/run.sh [folder with the packages]   (default: artifacts/packages; pack first)
+# With a Microsoft.ML version as the second argument, the app also references Microsoft.ML and
+# Microsoft.ML.OnnxTransformer at that version (as an app on 6.0.0 would); without it, NuGet takes the package's floor.
+# The app prints the Microsoft.ML version it ran with, and the check fails unless it is the one expected.
+# Usage: nuget/consumer-check/run.sh [folder with the packages] [Microsoft.ML version]   (default: artifacts/packages; pack first)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 feed=$(cd "${1:-$root/artifacts/packages}" && pwd)
+floor=$(sed -n 's:.*<MicrosoftMLFloorVersion>\(.*\)</MicrosoftMLFloorVersion>.*:\1:p' "$root/Directory.Packages.props")
+mlnet=${2:-}
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/Microsoft.ML.Coherence/Microsoft.ML.Coherence.csproj" | head -1)
 torchsharp=$(sed -n 's:.*Include="TorchSharp-cpu" Version="\([^"]*\)".*:\1:p' "$root/Directory.Packages.props")
 [ -f "$feed/Microsoft.ML.Coherence.$version.nupkg" ] || { echo "consumer check: $feed/Microsoft.ML.Coherence.$version.nupkg not found (run: dotnet pack Microsoft.ML.Coherence -c Release -o artifacts/packages)"; exit 1; }
@@ -42,12 +47,14 @@ cat > Consumer.csproj <<XML
   <ItemGroup>
     <PackageReference Include="Microsoft.ML.Coherence" Version="$version" />
     <PackageReference Include="TorchSharp-cpu" Version="$torchsharp" />
+$([ -n "$mlnet" ] && printf '    <PackageReference Include="Microsoft.ML" Version="%s" />\n    <PackageReference Include="Microsoft.ML.OnnxTransformer" Version="%s" />' "$mlnet" "$mlnet")
   </ItemGroup>
 </Project>
 XML
 cp "$here/Program.cs" .
 
-echo "consumer check: building in $work against $feed (Microsoft.ML.Coherence $version, TorchSharp-cpu $torchsharp)"
+expected=${mlnet:-$floor}
+echo "consumer check: building in $work against $feed (Microsoft.ML.Coherence $version, TorchSharp-cpu $torchsharp, Microsoft.ML $expected)"
 dotnet build -c Release -nologo -v:q -clp:NoSummary
 # Which of the package's targets files did NuGet import into the app's build?
 imported=$(grep -o 'microsoft\.ml\.coherence/[^"]*\.targets' obj/Consumer.csproj.nuget.g.targets | sort -u | tr '\n' ' ' || true)
@@ -71,4 +78,6 @@ else
   echo "consumer check: the system C++ runtime defines GLIBCXX_3.4.32 (or none found): no native fix needed"
 fi
 
-dotnet "bin/Release/net10.0/Consumer.dll" "$root/data/sample/spam" 300
+output=$(dotnet "bin/Release/net10.0/Consumer.dll" "$root/data/sample/spam" 300) || { echo "$output"; exit 1; }
+echo "$output"
+grep -q "^Microsoft.ML in use: $expected\$" <<<"$output" || { echo "consumer check: FAILED (expected to run with Microsoft.ML $expected)"; exit 1; }
