@@ -25,6 +25,22 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
+    public void AnEvaluationStepBetweenLoggedStepsReportsTheLossesOfItsOwnStep()
+    {
+        // 400 steps log every 2nd step; evaluations every 7th fall on odd steps too, which used to report NaN losses.
+        var options = PlantedCorpus.TinyOptions(steps: 400);
+        options.EvaluationInterval = 7;
+        var history = Train(options).Report.History;
+        var oddEvaluations = history.Where(p => p.HeldOutPerplexity is not null && p.Step % 2 == 1).ToList();
+        Assert.IsGreaterThan(20, oddEvaluations.Count, "evaluation steps that are not logged steps");
+        foreach (var p in history)
+        {
+            Assert.IsFalse(double.IsNaN(p.Loss) || double.IsNaN(p.TaskLoss) || double.IsNaN(p.AlignmentLoss) || double.IsNaN(p.UniformityLoss),
+                $"step {p.Step}: {p}");
+        }
+    }
+
+    [TestMethod]
     public void SameSeedGivesTheSameModelOnTheCpu()
     {
         var a = Train(PlantedCorpus.TinyOptions(steps: 20)).GetEmbeddingMatrix();

@@ -45,6 +45,8 @@ public sealed class EmbeddingGeneratorTests
         using var generator = Stage.Value.AsEmbeddingGenerator();
         AssertSameVectors(expected, Generate(generator, Texts));
         Assert.IsGreaterThan(90, expected.Count(v => v.Any(x => x != 0)), "most test messages have known words, so most vectors are not zero");
+        foreach (var vector in expected.Where(v => v.Any(x => x != 0)))
+            Assert.AreEqual(1.0, Math.Sqrt(vector.Sum(x => (double)x * x)), 1e-5, "the stage's rows have unit L2 norm, as FeaturizeText's");
     }
 
     [TestMethod]

@@ -92,4 +92,25 @@ public sealed class MLContextIntegrationTests
         lock (messages)
             Assert.IsTrue(messages.Any(m => m.Kind == ChannelMessageKind.Info && m.RawMessage.StartsWith("Vocabulary ", StringComparison.Ordinal)), "the training log");
     }
+
+    [TestMethod]
+    public void ProgressGoesToTheInfoLogOnceATenthAndInFullToTheTraceLog()
+    {
+        var ml = new MLContext(seed: 1);
+        var messages = new List<LoggingEventArgs>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e); };
+        using var stage = Estimator(ml, catalog: true, steps: 150).Fit(Data(ml));
+
+        List<LoggingEventArgs> progress;
+        lock (messages)
+            progress = messages.Where(m => m.RawMessage.StartsWith("step ", StringComparison.Ordinal)).ToList();
+        var info = progress.Where(m => m.Kind == ChannelMessageKind.Info).Select(m => m.RawMessage).ToList();
+        var trace = progress.Where(m => m.Kind == ChannelMessageKind.Trace).ToList();
+        // Steps 1, 15, 30, ..., 150: the first step and every tenth of the run, like ML.NET's trainers, not every step.
+        Assert.HasCount(11, info, string.Join(Environment.NewLine, info));
+        StringAssert.StartsWith(info[0], "step 1/150 ");
+        StringAssert.StartsWith(info[^1], "step 150/150 ");
+        Assert.AreEqual(stage.Report.History.Count, info.Count + trace.Count, "every progress point is logged once, as Info or as Trace");
+        Assert.IsGreaterThan(100, stage.Report.History.Count, "the progress history keeps its detail (up to 200 points)");
+    }
 }

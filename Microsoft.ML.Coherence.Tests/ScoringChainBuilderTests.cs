@@ -59,7 +59,7 @@ public sealed class ScoringChainBuilderTests
         var actual = Features(mlContext, (ITransformer)chain, TestEncoders.Texts);
         for (var i = 0; i < TestEncoders.Texts.Length; i++)
         {
-            var expected = ReferenceEncoder.Encode(weights, pooling, TestEncoders.Ids(TestEncoders.Texts[i], vocabulary));
+            var expected = ReferenceEncoder.Features(weights, pooling, TestEncoders.Ids(TestEncoders.Texts[i], vocabulary));
             TestEncoders.AssertClose(expected, actual[i], 1e-5f, $"text '{TestEncoders.Texts[i]}'");
         }
     }
@@ -74,7 +74,8 @@ public sealed class ScoringChainBuilderTests
         };
         var chain = ScoringChainBuilder.Build(mlContext, FeaturesColumn, TextColumn, ["<unk>", "a", "b"], weights, CoherencePooling.Mean);
 
-        CollectionAssert.AreEqual(new[] { 2f, 3f }, Features(mlContext, chain, ["a b zzz"])[0]);
+        // Mean of (1, 2) and (3, 4) is (2, 3); scaled to unit length: (2, 3) / sqrt(13).
+        TestEncoders.AssertClose([2f / MathF.Sqrt(13), 3f / MathF.Sqrt(13)], Features(mlContext, chain, ["a b zzz"])[0], 1e-7f, "mean, unit norm");
     }
 
     [TestMethod]
@@ -261,7 +262,7 @@ public sealed class ScoringChainBuilderTests
 
         var view = chain.Transform(Texts(mlContext, ["w1 w2 zzz"]));
         var values = view.GetColumn<float[]>(outputColumn).Single();
-        TestEncoders.AssertClose(ReferenceEncoder.Encode(weights, CoherencePooling.Mean, [1, 2, 0]), values, 1e-6f, outputColumn);
+        TestEncoders.AssertClose(ReferenceEncoder.Features(weights, CoherencePooling.Mean, [1, 2, 0]), values, 1e-6f, outputColumn);
     }
 
     [TestMethod]

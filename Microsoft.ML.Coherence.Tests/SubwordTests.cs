@@ -102,7 +102,7 @@ public sealed class SubwordTests
         var vocabulary = TestEncoders.Vocabulary(weights.VocabularySize);
         // NormalizeText removes diacritics ("éclair" -> "eclair") and lower-cases.
         var words = text.ToLowerInvariant().Replace('é', 'e').Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return ReferenceEncoder.Encode(weights, pooling, TestEncoders.Ids(string.Join(' ', words), vocabulary), words);
+        return ReferenceEncoder.Features(weights, pooling, TestEncoders.Ids(string.Join(' ', words), vocabulary), words);
     }
 
     [TestMethod]

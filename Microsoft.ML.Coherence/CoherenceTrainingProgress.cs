@@ -52,12 +52,15 @@ public sealed record CoherenceTrainingProgress
     public required TimeSpan Remaining { get; init; }
 
     /// <inheritdoc />
-    public override string ToString() =>
-        $"step {Step}/{TotalSteps} loss {Loss:F4} (task {TaskLoss:F4}, align {AlignmentLoss:F4}, unif {UniformityLoss:F4}, w {CoherenceWeight:F3}" +
-        (LabelLoss is double l ? $", label {l:F4}" : "") + (TeacherLoss is double r ? $", teacher {r:F4}" : "") + ")" +
-        (HeldOutPerplexity is double p ? $" held-out ppl {p:F1}" : "") +
-        (MeanCoherence is double c ? $" coherence {c:F4}" : "") +
-        (Drift is double d ? $" drift {d:F4}" : "") +
-        (HeldOutLabelAccuracy is double a ? $" held-out label acc {a:F4}" : "") +
-        $" {TokensPerSecond:N0} tok/s, {Remaining.TotalSeconds:F0}s left";
+    /// <remarks>Numbers in the invariant culture (0.5, not 0,5), as in the files the library writes.</remarks>
+    public override string ToString()
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string Optional(string label, double? value, string format) => value is double v ? $"{label}{v.ToString(format, invariant)}" : "";
+        return string.Create(invariant,
+            $"step {Step}/{TotalSteps} loss {Loss:F4} (task {TaskLoss:F4}, align {AlignmentLoss:F4}, unif {UniformityLoss:F4}, w {CoherenceWeight:F3}" +
+            $"{Optional(", label ", LabelLoss, "F4")}{Optional(", teacher ", TeacherLoss, "F4")})" +
+            $"{Optional(" held-out ppl ", HeldOutPerplexity, "F1")}{Optional(" coherence ", MeanCoherence, "F4")}{Optional(" drift ", Drift, "F4")}" +
+            $"{Optional(" held-out label acc ", HeldOutLabelAccuracy, "F4")} {TokensPerSecond:N0} tok/s, {Remaining.TotalSeconds:F0}s left");
+    }
 }

@@ -35,7 +35,7 @@ internal static class CoherenceThrow
     /// <summary>An option outside its range: names the option, its value and the valid values.</summary>
     [DoesNotReturn]
     public static void OptionOutOfRange(string option, object? value, string valid) =>
-        throw new ArgumentOutOfRangeException(option, value, $"Option '{option}' is {value ?? "null"}; valid: {valid}.");
+        throw new ArgumentOutOfRangeException(option, value, $"Option '{option}' is {Invariant(value)}; valid: {valid}.");
 
     /// <summary>A corpus that cannot be trained on.</summary>
     [DoesNotReturn]
@@ -45,7 +45,10 @@ internal static class CoherenceThrow
     /// <summary>A value outside its allowed range; the message shows the name, the value and what is allowed.</summary>
     [DoesNotReturn]
     public static void ValueOutOfRange(string paramName, object? value, string allowed) =>
-        throw new ArgumentOutOfRangeException(paramName, value, $"'{paramName}' is {value ?? "null"}; allowed: {allowed}.");
+        throw new ArgumentOutOfRangeException(paramName, value, $"'{paramName}' is {Invariant(value)}; allowed: {allowed}.");
+
+    /// <summary>A value as C# source would write it (0.5, not 0,5), whatever the current culture: users paste it back into code.</summary>
+    private static string Invariant(object? value) => value is null ? "null" : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null";
 
     public static void IfNull([NotNull] object? value, string paramName)
     {

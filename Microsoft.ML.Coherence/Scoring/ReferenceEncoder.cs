@@ -7,6 +7,26 @@ namespace Microsoft.ML.Coherence.Scoring;
 /// </summary>
 internal static class ReferenceEncoder
 {
+    /// <summary>The stage's output row for these token ids: <see cref="Encode(CoherenceEncoderWeights, CoherencePooling, ReadOnlySpan{int})"/>
+    /// scaled to unit L2 norm, as the scoring chain's NormalizeLpNorm does (zero stays zero).</summary>
+    public static float[] Features(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids) =>
+        UnitNorm(Encode(weights, pooling, ids));
+
+    /// <summary>The stage's output row given the words as well as their ids (subwords).</summary>
+    public static float[] Features(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids, IReadOnlyList<string> words) =>
+        UnitNorm(Encode(weights, pooling, ids, words));
+
+    private static float[] UnitNorm(float[] vector)
+    {
+        double sum = 0;
+        foreach (float x in vector)
+            sum += (double)x * x;
+        if (sum == 0)
+            return vector;
+        float scale = (float)(1 / Math.Sqrt(sum));
+        return [.. vector.Select(x => x * scale)];
+    }
+
     /// <summary>Encodes one row of token ids (0 = unknown) into its pooled feature vector.</summary>
     public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids)
     {

@@ -60,7 +60,8 @@ internal static class CoherenceEmbeddingEngine
             $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}; " +
             $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs).");
 
-        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabularyTokens: vocabulary.Tokens);
+        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabularyTokens: vocabulary.Tokens,
+            trace: message => channel.Trace(MessageSensitivity.None, message));
         using var labelHead = LabelHeadFor(labels, options, seed, train, heldOut, trainer, device, Log);
         trainer.LabelHead = labelHead;
         var teacher = options.Teacher is { } generator

@@ -32,12 +32,16 @@ namespace Microsoft.ML.Coherence.Training;
 internal sealed class CoherenceTrainer : IDisposable
 {
     private const int HeldOutMaxTokens = 50_000;
-    private const int MaxLogPoints = 200;
+    // Progress points (History, IProgress) per run; of these, Info lines in the log (the rest are Trace), sparse as
+    // ML.NET's trainers log: a line every tenth of the run, the first and the last.
+    private const int MaxProgressPoints = 200;
+    private const int MaxInfoLines = 10;
 
     private readonly CoherenceEmbeddingOptions _options;
     private readonly Device _device;
     private readonly int _seed;
     private readonly Action<string>? _log;
+    private readonly Action<string>? _trace;
     private readonly IProgress<CoherenceTrainingProgress>? _progress;
     private readonly TrainingOptimizer _optimizer;
     private readonly bool _rowSparse;
@@ -52,15 +56,17 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <param name="vocabularySize">V.</param>
     /// <param name="device">The training device.</param>
     /// <param name="seed">The run's seed.</param>
-    /// <param name="log">Receives log lines.</param>
+    /// <param name="log">Receives Info log lines.</param>
     /// <param name="progress">Receives progress reports.</param>
+    /// <param name="trace">Receives the progress lines between the Info ones.</param>
     /// <param name="denseEmbeddingUpdate">Test seam: update the embedding table densely (a [V, d] gradient, clip and AdamW over
     /// the whole table) instead of row-wise. The full softmax (<c>SampledSoftmaxNegatives = 0</c>) is always dense.</param>
     /// <param name="vocabularyTokens">The token of each id; needed (and only read) when <see cref="CoherenceEmbeddingOptions.SubwordBuckets"/> is above 0.</param>
     public CoherenceTrainer(CoherenceEmbeddingOptions options, int vocabularySize, Device device, int seed,
         Action<string>? log = null, IProgress<CoherenceTrainingProgress>? progress = null, bool denseEmbeddingUpdate = false,
-        IReadOnlyList<string>? vocabularyTokens = null)
+        IReadOnlyList<string>? vocabularyTokens = null, Action<string>? trace = null)
     {
+        _trace = trace;
         _options = options;
         _device = device;
         _seed = seed;
@@ -161,7 +167,7 @@ internal sealed class CoherenceTrainer : IDisposable
             throw new ArgumentException("The training corpus needs at least 2 known-or-unknown tokens to predict a next token.", "corpus");
         var run = Inputs(train, field, new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true),
             _options.IsBaseline ? null : new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false));
-        int steps = Steps, logEvery = Math.Max(1, steps / MaxLogPoints);
+        int steps = Steps, logEvery = Math.Max(1, steps / MaxProgressPoints), infoEvery = Math.Max(1, steps / MaxInfoLines);
         var checkpoints = OpenCheckpoints(train);
         using var best = _options.LabelEarlyStopping && LabelHead is not null ? new BestWeights() : null;
         _previousEmbedding = null;
@@ -172,13 +178,15 @@ internal sealed class CoherenceTrainer : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             var schedule = ScheduleStep(step);
             bool log = step % logEvery == 0 || step == steps || step == firstStep;
-            var losses = GuardedStep(step, run, schedule.CoherenceWeight, log, checkpoints);
+            bool evaluate = step == steps || (_options.EvaluationInterval > 0 && step % _options.EvaluationInterval == 0);
+            // A reported step reads its losses (an evaluation step is reported too, so it must not show unread ones).
+            var losses = GuardedStep(step, run, schedule.CoherenceWeight, log || evaluate, checkpoints);
             CompletedSteps = step;
             TokensTrained += run.TokensPerStep;
-            bool evaluate = step == steps || (_options.EvaluationInterval > 0 && step % _options.EvaluationInterval == 0);
             var evaluation = evaluate ? Evaluate(step, heldOut, field, best) : StepEvaluation.None;
             if (log || evaluate)
-                ReportProgress(step, step - firstStep + 1, run, schedule, losses, evaluation, clock.Elapsed);
+                ReportProgress(step, step - firstStep + 1, run, schedule, losses, evaluation, clock.Elapsed,
+                    infoLine: step % infoEvery == 0 || step == steps || step == firstStep);
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
                 checkpoints.Save(step, Model, _optimizer);
         }
@@ -255,9 +263,10 @@ internal sealed class CoherenceTrainer : IDisposable
     }
 
     /// <summary>Records a step's progress in <see cref="History"/> and reports and logs it; <paramref name="done"/> counts the
-    /// steps this call of <see cref="Train"/> has run, this one included (the rate and the time remaining use it).</summary>
+    /// steps this call of <see cref="Train"/> has run, this one included (the rate and the time remaining use it); the line goes
+    /// to the Info log when <paramref name="infoLine"/> is set, to the Trace log otherwise.</summary>
     private void ReportProgress(int step, int done, RunInputs run, (double LearningRate, double CoherenceWeight) schedule,
-        StepLosses losses, StepEvaluation evaluation, TimeSpan elapsed)
+        StepLosses losses, StepEvaluation evaluation, TimeSpan elapsed, bool infoLine)
     {
         double seconds = elapsed.TotalSeconds;
         var report = new CoherenceTrainingProgress
@@ -273,7 +282,7 @@ internal sealed class CoherenceTrainer : IDisposable
         };
         History.Add(report);
         _progress?.Report(report);
-        _log?.Invoke(report.ToString());
+        (infoLine ? _log : _trace)?.Invoke(report.ToString());
     }
 
     /// <summary>Label early stopping: restores the kept weights when the best evaluation was not the last step's.</summary>
