@@ -105,7 +105,7 @@ public sealed class GpuSettingsTests
         var weights = new CoherenceEncoderWeights { VocabularySize = 3, Dimension = 2, Heads = 1, ContextLength = 4, Embeddings = [0, 0, 1, 2, 3, 4] };
         using var chain = (IDisposable)ScoringChainBuilder.Build(ml, "Features", "Text", ["<unk>", "a", "b"], weights, CoherencePooling.Mean);
         var data = ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = "a b zzz" } });
-        CollectionAssert.AreEqual(new[] { 2f, 3f }, Features(ml, (ITransformer)chain, data)[0]);
+        TestEncoders.AssertClose([2f / MathF.Sqrt(13), 3f / MathF.Sqrt(13)], Features(ml, (ITransformer)chain, data)[0], 1e-7f, "mean (2, 3), unit length");
     }
 
     [TestMethod]

@@ -71,9 +71,11 @@ public sealed class TeacherTests
         var (train, test) = (rows.Take(600).ToList(), rows.Skip(600).ToList());
         double without = Accuracy(Options(null), train, labelled: 45, test);
         double withTeacher = Accuracy(Options(new PlantedTeacher()), train, labelled: 45, test);
-        // Measured: 0.49 without, 0.99 with (45 labelled rows cover about a third of the 90 cue words).
+        // Measured: 0.43 without, 0.85 with (45 labelled rows cover about a third of the 90 cue words). Before the output rows
+        // were scaled to unit length it was 0.49 / 0.99: here a row's length is mostly its ten random filler words, so dividing
+        // by it scales the one cue word's signal by noise (docs/results/output-scaling.md).
         Assert.IsGreaterThan(without + 0.25, withTeacher, $"with the teacher {withTeacher:F3}, without {without:F3}");
-        Assert.IsGreaterThan(0.85, withTeacher);
+        Assert.IsGreaterThan(0.8, withTeacher, $"with the teacher {withTeacher:F3}, without {without:F3}");
     }
 
     [TestMethod]

@@ -41,6 +41,7 @@ var rows = new List<(string Name, double Precision, double Mrr, double RowsPerSe
 var indexes = new Dictionary<string, float[][]>();
 foreach (var (name, generator) in generators)
 {
+    await generator.GenerateAsync(documentTexts.Take(50)); // warm-up (JIT, first ONNX run), not timed
     var clock = Stopwatch.StartNew();
     float[][] index = Normalized(await generator.GenerateAsync(documentTexts));
     double rate = documentTexts.Length / clock.Elapsed.TotalSeconds;
