@@ -111,7 +111,7 @@ public sealed class CheckpointStoreTests
             var error = Assert.ThrowsExactly<InvalidOperationException>(() => Train(changed, []));
             Assert.AreEqual(
                 $"The checkpoint '{newest}' was written by a run with other settings or another corpus: Temperature 0.5 there, 0.25 here. " +
-                "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then replaced).", error.Message);
+                "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then moved into a subfolder).", error.Message);
 
             var otherCorpus = Assert.ThrowsExactly<InvalidOperationException>(() => Train(options, [], corpus: Corpus.Skip(1).Append(Corpus[0])));
             StringAssert.Contains(otherCorpus.Message, "TokenSha256 ");
@@ -185,5 +185,74 @@ public sealed class CheckpointStoreTests
         {
             File.Delete(file);
         }
+    }
+
+    private static CoherenceEmbeddingOptions Checkpointed(string directory, int steps, bool resume = true)
+    {
+        var options = PlantedCorpus.TinyOptions(steps);
+        options.CheckpointDirectory = directory;
+        options.CheckpointInterval = 5;
+        options.ResumeFromCheckpoint = resume;
+        return options;
+    }
+
+    private static string[] FileNames(string directory) => Directory.GetFiles(directory).Select(f => Path.GetFileName(f)!).Order().ToArray();
+
+    [TestMethod]
+    public void StartingOverMovesALongerEarlierRunAsideAndKeepsItsOwnNewestCheckpoints()
+    {
+        InTempDirectory(directory =>
+        {
+            Train(Checkpointed(directory, steps: 20), []);
+            CollectionAssert.AreEqual(new[] { CheckpointStore.FileName(15), CheckpointStore.FileName(20) }, FileNames(directory));
+
+            // Before: the shorter new run's checkpoints sorted below the earlier run's, so each was deleted as soon as written.
+            var log = new List<string>();
+            Train(Checkpointed(directory, steps: 10, resume: false), log);
+            CollectionAssert.AreEqual(new[] { CheckpointStore.FileName(5), CheckpointStore.FileName(10) }, FileNames(directory));
+            string archive = Directory.GetDirectories(directory).Single();
+            StringAssert.StartsWith(Path.GetFileName(archive), "earlier-run-");
+            CollectionAssert.AreEqual(new[] { CheckpointStore.FileName(15), CheckpointStore.FileName(20) }, FileNames(archive), "nothing is lost");
+            Assert.IsTrue(log.Any(l => l.Contains("moved the 2 checkpoint(s) of an earlier run", StringComparison.Ordinal) && l.Contains(archive, StringComparison.Ordinal)),
+                string.Join(Environment.NewLine, log));
+        });
+    }
+
+    [TestMethod]
+    public void StrayFilesNamedLikeLaterCheckpointsAreNeitherResumedNorAllowedToPushOutTheRunsOwn()
+    {
+        InTempDirectory(directory =>
+        {
+            Directory.CreateDirectory(directory);
+            string[] strays = [CheckpointStore.FileName(99999996), CheckpointStore.FileName(99999997)];
+            foreach (string stray in strays)
+                File.WriteAllText(Path.Combine(directory, stray), "not written by this library");
+            var log = new List<string>();
+            var model = Train(Checkpointed(directory, steps: 20), log);
+
+            CollectionAssert.AreEqual(Uninterrupted.Value, model.GetEmbeddingMatrix(), "nothing was resumed: the run is the uninterrupted one");
+            CollectionAssert.AreEqual(new[] { CheckpointStore.FileName(15), CheckpointStore.FileName(20), strays[0], strays[1] }, FileNames(directory));
+            Assert.AreEqual(2, log.Count(l => l.Contains("after this run's last step 20", StringComparison.Ordinal)), string.Join(Environment.NewLine, log));
+        });
+    }
+
+    [TestMethod]
+    public void TemporaryFilesOfAKilledEarlierRunAreRemovedAndOthersKept()
+    {
+        InTempDirectory(directory =>
+        {
+            Directory.CreateDirectory(directory);
+            string stale = Path.Combine(directory, CheckpointStore.FileName(5) + ".0123456789abcdef.tmp");
+            string unrelated = Path.Combine(directory, "notes.tmp");
+            File.WriteAllBytes(stale, new byte[1000]);
+            File.WriteAllText(unrelated, "the user's");
+            File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
+            File.SetLastWriteTimeUtc(unrelated, DateTime.UtcNow.AddHours(-1));
+            var log = new List<string>();
+            Train(Checkpointed(directory, steps: 10), log);
+            Assert.IsFalse(File.Exists(stale));
+            Assert.IsTrue(File.Exists(unrelated), "only the library's own pattern is removed");
+            Assert.IsTrue(log.Any(l => l.Contains(stale, StringComparison.Ordinal)), "the removal is logged with the file's name");
+        });
     }
 }

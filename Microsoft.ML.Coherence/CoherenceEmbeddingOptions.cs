@@ -267,7 +267,11 @@ public sealed class CoherenceEmbeddingOptions
     public string? CheckpointDirectory { get; set; }
     /// <summary>Steps between checkpoints (when <see cref="CheckpointDirectory"/> is set).</summary>
     public int CheckpointInterval { get; set; } = 100;
-    /// <summary>Resume from the newest checkpoint in <see cref="CheckpointDirectory"/> if there is one.</summary>
+    /// <summary>
+    /// Resume from the newest checkpoint in <see cref="CheckpointDirectory"/> if there is one. When false, the run starts
+    /// at step 1 and first moves the checkpoints already in the folder into a subfolder <c>earlier-run-&lt;UTC time&gt;</c>
+    /// (logged), so they are neither resumed nor lost.
+    /// </summary>
     public bool ResumeFromCheckpoint { get; set; } = true;
 
     /// <summary>Whether both coherence terms are off, i.e. this is the baseline.</summary>

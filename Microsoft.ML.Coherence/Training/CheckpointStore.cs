@@ -7,7 +7,9 @@ namespace Microsoft.ML.Coherence.Training;
 
 /// <summary>
 /// Checkpoints of model and optimiser state, one file a step (checkpoint-00000100.bin), written to a
-/// temporary file then renamed so a crash never leaves a torn checkpoint. The two newest are kept.
+/// temporary file then renamed so a crash never leaves a torn checkpoint. The two newest this run wrote are kept;
+/// files it did not write are never deleted (a run that starts over moves the earlier run's checkpoints into a
+/// subfolder), and temporary files left by a killed earlier run are removed.
 /// </summary>
 /// <remarks>
 /// Layout: the magic string, the payload's length (Int64) and its SHA-256 (32 bytes), then the payload:
@@ -25,16 +27,21 @@ internal sealed class CheckpointStore
     private readonly string _directory;
     private readonly string _fingerprint;
     private readonly Action<string>? _log;
+    private readonly int _lastStep;
+    private readonly Queue<string> _written = new();
 
     /// <param name="directory">The checkpoint folder (created if missing).</param>
     /// <param name="fingerprint">This run's fingerprint; only checkpoints with the same one are resumed.</param>
-    /// <param name="log">Receives a message for each checkpoint skipped.</param>
-    public CheckpointStore(string directory, string fingerprint, Action<string>? log = null)
+    /// <param name="log">Receives a message for each checkpoint skipped and each file moved or removed.</param>
+    /// <param name="lastStep">The run's last step: a checkpoint claiming a later one (or a step below 1) is never resumed.</param>
+    public CheckpointStore(string directory, string fingerprint, Action<string>? log = null, int lastStep = int.MaxValue)
     {
         _directory = directory;
         _fingerprint = fingerprint;
         _log = log;
+        _lastStep = lastStep;
         Directory.CreateDirectory(directory);
+        RemoveStaleTempFiles(DateTime.UtcNow);
     }
 
     public static string FileName(int step) => $"checkpoint-{step.ToString("D8", CultureInfo.InvariantCulture)}.bin";
@@ -86,8 +93,43 @@ internal sealed class CheckpointStore
             writer.Write(hash);
             writer.Flush();
         });
-        foreach (var old in List().SkipLast(Keep))
-            File.Delete(old.Path);
+        // Only this run's own older files: a name that sorts later (another run's, or a stray file) must not push them out.
+        _written.Enqueue(Path.Combine(_directory, FileName(step)));
+        while (_written.Count > Keep)
+            File.Delete(_written.Dequeue());
+    }
+
+    /// <summary>
+    /// Starting over (<c>ResumeFromCheckpoint = false</c>): moves the checkpoints already in the folder into a new subfolder
+    /// <c>earlier-run-&lt;UTC time&gt;</c>, so that this run's files are the only ones resumed later and nothing is lost;
+    /// logs what it moved. Returns the subfolder, or null when there was nothing to move.
+    /// </summary>
+    public string? ArchiveEarlierRun()
+    {
+        var earlier = List().ToList();
+        if (earlier.Count == 0)
+            return null;
+        string archive = Path.Combine(_directory, "earlier-run-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(archive);
+        foreach (var (_, path) in earlier)
+            File.Move(path, Path.Combine(archive, Path.GetFileName(path)));
+        _log?.Invoke($"ResumeFromCheckpoint is false: moved the {earlier.Count} checkpoint(s) of an earlier run " +
+            $"({string.Join(", ", earlier.Select(e => Path.GetFileName(e.Path)))}) into '{archive}'; this run starts at step 1.");
+        return archive;
+    }
+
+    /// <summary>Removes this store's temporary files (<c>checkpoint-*.bin.*.tmp</c>) last written before <paramref name="runStart"/>:
+    /// a killed run leaves them; a run writing now has newer ones.</summary>
+    private void RemoveStaleTempFiles(DateTime runStart)
+    {
+        foreach (string path in Directory.EnumerateFiles(_directory, "checkpoint-*.bin.*" + AtomicFile.TempSuffix))
+        {
+            var file = new FileInfo(path);
+            if (file.LinkTarget is not null || file.LastWriteTimeUtc >= runStart)
+                continue;
+            file.Delete();
+            _log?.Invoke($"Removed '{path}', a temporary file left by an interrupted earlier run.");
+        }
     }
 
     /// <summary>
@@ -100,6 +142,11 @@ internal sealed class CheckpointStore
         step = 0;
         foreach (var (fileStep, path) in List().Reverse())
         {
+            if (fileStep > _lastStep)
+            {
+                _log?.Invoke($"Warning: skipped the checkpoint '{path}': its name says step {fileStep}, after this run's last step {_lastStep}. Trying the one before it.");
+                continue;
+            }
             using var stream = OpenIntact(path, out string? problem);
             if (stream is null)
             {
@@ -113,9 +160,15 @@ internal sealed class CheckpointStore
                 throw new InvalidOperationException(
                     $"The checkpoint '{path}' was written by a run with other settings or another corpus: " +
                     $"{CheckpointFingerprint.Differences(saved, _fingerprint)}. " +
-                    "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then replaced).");
+                    "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then moved into a subfolder).");
             }
             step = reader.ReadInt32();
+            if (step < 1 || step > _lastStep)
+            {
+                _log?.Invoke($"Warning: skipped the checkpoint '{path}': it holds step {step}, outside this run's 1 to {_lastStep}. Trying the one before it.");
+                step = 0;
+                continue;
+            }
             if (step != fileStep)
                 _log?.Invoke($"Warning: the checkpoint '{path}' holds step {step}, not {fileStep} as its name says; resuming from step {step}.");
             model.load(reader);
@@ -196,8 +249,10 @@ internal sealed class CheckpointStore
         return hash.GetHashAndReset();
     }
 
+    // Regular files only: a link could point anywhere.
     private IEnumerable<(int Step, string Path)> List() =>
         Directory.EnumerateFiles(_directory, "checkpoint-*.bin")
+            .Where(p => new FileInfo(p).LinkTarget is null)
             .Select(p => (Ok: int.TryParse(Path.GetFileNameWithoutExtension(p)["checkpoint-".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int s), Step: s, Path: p))
             .Where(x => x.Ok)
             .OrderBy(x => x.Step)

@@ -210,8 +210,10 @@ internal sealed class CoherenceTrainer : IDisposable
     {
         if (_options.CheckpointDirectory is null)
             return null;
-        var checkpoints = new CheckpointStore(_options.CheckpointDirectory, Fingerprint(train), _log);
-        if (_options.ResumeFromCheckpoint && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
+        var checkpoints = new CheckpointStore(_options.CheckpointDirectory, Fingerprint(train), _log, Steps);
+        if (!_options.ResumeFromCheckpoint)
+            checkpoints.ArchiveEarlierRun();
+        else if (checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
         {
             CompletedSteps = restored;
             ResumedFromStep = restored;
