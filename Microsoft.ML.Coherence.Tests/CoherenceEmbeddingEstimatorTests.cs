@@ -96,6 +96,25 @@ public sealed class CoherenceEmbeddingEstimatorTests
     }
 
     [TestMethod]
+    public void TheDefaultNeighborCountAdaptsToATinyVocabularyWhileAnExplicitOneIsRefused()
+    {
+        var ml = new MLContext(seed: 1);
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.RawMessage); };
+        // Two words: a vocabulary of 3 tokens with the unknown one, under the default K = 32 (refused before, with defaults).
+        var rows = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 40).Select(i => new SampleData.Row { Text = i % 2 == 0 ? "yes no yes no" : "no yes no" }));
+        using var stage = ml.Transforms.Text.CoherenceEmbeddings("F", "Text", new CoherenceEmbeddingOptions { Steps = 3, Seed = 1 }).Fit(rows);
+        Assert.AreEqual(3, stage.Vocabulary.Count);
+        Assert.AreEqual(2, stage.Report.Options.NeighborCount, "lowered to the vocabulary size minus one");
+        lock (log)
+            Assert.IsTrue(log.Any(l => l.StartsWith("NeighborCount lowered from its default 32 to 2", StringComparison.Ordinal)), "the change is logged");
+
+        var explicitK = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.Text.CoherenceEmbeddings("F", "Text", new CoherenceEmbeddingOptions { Steps = 3, Seed = 1, NeighborCount = 32 }).Fit(rows));
+        StringAssert.Contains(explicitK.Message, "Option 'NeighborCount' is 32");
+    }
+
+    [TestMethod]
     public void SaveAndLoadInANewContextGivesTheSameFeaturesAndPredictions()
     {
         var ml = new MLContext(seed: 2);

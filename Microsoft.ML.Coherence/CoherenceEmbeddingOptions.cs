@@ -106,8 +106,24 @@ public sealed class CoherenceEmbeddingOptions
     public int Window { get; set; } = Defaults.Window;
     /// <summary>Context-distribution smoothing exponent alpha of PPMI (0 &lt; alpha &lt;= 1).</summary>
     public double ContextSmoothing { get; set; } = Defaults.ContextSmoothing;
-    /// <summary>Statistical neighbours per token, K.</summary>
-    public int NeighborCount { get; set; } = Defaults.NeighborCount;
+    /// <summary>
+    /// Statistical neighbours per token, K (default 32). Left at its default, it is lowered to the vocabulary size minus
+    /// one when the vocabulary is smaller than that (logged); a value set here that the vocabulary cannot give is refused.
+    /// </summary>
+    public int NeighborCount
+    {
+        get => _neighborCount;
+        set
+        {
+            _neighborCount = value;
+            NeighborCountIsExplicit = true;
+        }
+    }
+
+    private int _neighborCount = Defaults.NeighborCount;
+
+    /// <summary>Whether <see cref="NeighborCount"/> was set (then it is never adapted to the data).</summary>
+    internal bool NeighborCountIsExplicit { get; private set; }
     /// <summary>Weight of the coherence alignment loss after warm-up; 0 switches it off.</summary>
     public float CoherenceWeight { get; set; } = Defaults.CoherenceWeight;
     /// <summary>Weight of the uniformity loss; 0 switches it off.</summary>

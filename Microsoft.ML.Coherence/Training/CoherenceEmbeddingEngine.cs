@@ -51,7 +51,7 @@ internal static class CoherenceEmbeddingEngine
         if (options.CheckpointDirectory is not null)
             CheckpointStore.EnsureWritable(options.CheckpointDirectory);
 
-        var prepared = PreparedCorpus.Prepare(() => Cancellable(documents(), cancellation.Token), options, seed);
+        var prepared = PreparedCorpus.Prepare(() => Cancellable(documents(), cancellation.Token), options, seed, Log);
         cancellation.ThrowIfCancellationRequested();
         var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
         double statisticsSeconds = prepared.Seconds;

@@ -14,11 +14,22 @@ namespace Microsoft.ML.Coherence.Training;
 internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, TokenCorpus HeldOut, StatisticalField Field,
     int CooccurringPairs, double Seconds)
 {
-    public static PreparedCorpus Prepare(Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options, int seed)
+    /// <param name="documents">The tokenised rows, read twice.</param>
+    /// <param name="options">The run's own copy of the options: a default <see cref="CoherenceEmbeddingOptions.NeighborCount"/> too
+    /// large for the vocabulary is lowered in it.</param>
+    /// <param name="seed">The run's seed (the held-out split).</param>
+    /// <param name="log">Receives a line when a default is adapted to the data.</param>
+    public static PreparedCorpus Prepare(Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options, int seed, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
         var isHeldOut = TokenCorpus.HeldOutRule(options.HeldOutFraction, seed);
         var vocabulary = Vocabulary.Build(documents().Where((_, i) => !isHeldOut(i)), options.MinCount, options.MaxVocabularySize);
+        if (options.NeighborCount >= vocabulary.Count && !options.NeighborCountIsExplicit && vocabulary.Count >= 2)
+        {
+            log?.Invoke($"NeighborCount lowered from its default {options.NeighborCount} to {vocabulary.Count - 1}: the vocabulary has only " +
+                $"{vocabulary.Count} tokens (the unknown token included).");
+            options.NeighborCount = vocabulary.Count - 1;
+        }
         if (options.NeighborCount >= vocabulary.Count)
             CoherenceThrow.OptionOutOfRange(nameof(options.NeighborCount), options.NeighborCount,
                 $"1..{vocabulary.Count - 1}: the vocabulary has {vocabulary.Count} tokens (the unknown token included); lower NeighborCount or MinCount");

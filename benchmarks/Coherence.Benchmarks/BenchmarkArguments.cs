@@ -8,7 +8,7 @@ namespace Coherence.Benchmarks;
 internal sealed record BenchmarkArguments
 {
     /// <summary>The modes, in the order --help lists them.</summary>
-    public static readonly string[] Modes = ["all", "training", "counting", "paired", "scoring"];
+    public static readonly string[] Modes = ["all", "training", "counting", "paired", "scoring", "downstream"];
 
     /// <summary>The most steps of the training mode: the trainer logs progress every step only up to 200 steps.</summary>
     public const int MaxTrainingSteps = 200;
@@ -20,6 +20,10 @@ internal sealed record BenchmarkArguments
     public string OutDirectory { get; init; } = "";
     public bool SkipFastText { get; init; }
     public (int Layers, string Variant)? Child { get; init; }
+
+    /// <summary>Downstream mode: the labelled folder (train.tsv, test.tsv) and the training rows read from it.</summary>
+    public string LabelledDirectory { get; init; } = "";
+    public int Rows { get; init; } = 10_000;
 
     /// <summary>Paired mode: Option=value settings of the stage applied to both variants (the baseline keeps its coherence weights at 0).</summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
@@ -69,7 +73,20 @@ internal sealed record BenchmarkArguments
             SkipFastText = result.GetValue(Cli.SkipFastText),
             Child = child,
             Settings = result.GetValue(Cli.Set) ?? [],
+            LabelledDirectory = LabelledFolder(result.GetValue(Cli.Labelled) ?? Path.Combine(root, "data", "sample", "wordnet")),
+            Rows = result.GetValue(Cli.Rows),
         };
+    }
+
+    private static string LabelledFolder(string folder)
+    {
+        string full = Path.GetFullPath(folder);
+        foreach (string file in new[] { "train.tsv", "test.tsv" })
+        {
+            if (!File.Exists(Path.Combine(full, file)))
+                throw new ArgumentException($"option --labelled: '{full}' has no {file} (a folder of label<TAB>text files, e.g. data/full/wordnet).");
+        }
+        return full;
     }
 
     private static RootCommand CreateCommand()
@@ -78,7 +95,7 @@ internal sealed record BenchmarkArguments
             "Cost benchmarks of Microsoft.ML.Coherence (benchmarks/README.md): training time per step, tokens/s and peak memory " +
             "growth with and without SCA, counting throughput, paired baseline-vs-SCA timing next to fastText, scoring throughput.");
         root.Arguments.Add(Cli.Mode);
-        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Set, Cli.Child })
+        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Set, Cli.Child, Cli.Labelled, Cli.Rows })
         {
             root.Options.Add(option);
         }
@@ -90,7 +107,8 @@ internal sealed record BenchmarkArguments
     {
         public static readonly Argument<string> Mode = ToolCommandLine.CheckedArgument("mode",
             "all (training and counting), training, counting, paired (baseline and SCA steps in turn in one process, then fastText " +
-            "skip-gram and cbow on the same text), or scoring.",
+            "skip-gram and cbow on the same text), scoring, or downstream (SDCA iterations and fit time on FeaturizeText alone and " +
+            "next to the stage, one process; --repeats seeds).",
             ToolCommandLine.OneOf(Modes), $"a mode; valid: {string.Join(", ", Modes)}", () => "all");
 
         public static readonly Option<int> Steps = ToolCommandLine.Int("--steps",
@@ -101,6 +119,11 @@ internal sealed record BenchmarkArguments
         public static readonly Option<string?> Corpus = ToolCommandLine.OptionalText("--corpus", "The training text, one document per line (default: data/sample/corpus.txt).");
         public static readonly Option<string?> Out = ToolCommandLine.OptionalText("--out", "Folder of the JSON results (default: benchmarks/results).");
         public static readonly Option<bool> SkipFastText = ToolCommandLine.Flag("--skip-fasttext", "Paired mode: do not run fastText (it is skipped with a note anyway when the fasttext command is missing).");
+
+        public static readonly Option<string?> Labelled = ToolCommandLine.OptionalText("--labelled",
+            "Downstream mode: a folder with train.tsv and test.tsv, label<TAB>text (default: data/sample/wordnet).");
+
+        public static readonly Option<int> Rows = ToolCommandLine.Int("--rows", "Downstream mode: training rows read (test rows: a third of it).", 10_000, 10);
 
         public static readonly Option<string[]?> Set = CreateSet();
 

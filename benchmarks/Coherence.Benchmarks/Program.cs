@@ -48,6 +48,9 @@ internal static class Program
             case "scoring":
                 ScoringBenchmark.Run(arguments, loadBefore);
                 return 0;
+            case "downstream":
+                DownstreamBenchmark.Run(arguments);
+                return 0;
         }
 
         var results = new BenchmarkResults
