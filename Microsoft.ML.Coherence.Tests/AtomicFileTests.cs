@@ -6,26 +6,13 @@ namespace Microsoft.ML.Coherence.Tests;
 [TestClass]
 public sealed class AtomicFileTests
 {
-    private static string NewFolder()
+    private static void InNewFolder(Action<string> test)
     {
         string folder = Path.Combine(Path.GetTempPath(), $"coherence-atomic-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
-        return folder;
-    }
-
-    [TestMethod]
-    public void AFileLeftByAnEarlierProcessWithTheSameIdDoesNotBlockTheWrite()
-    {
-        string folder = NewFolder();
         try
         {
-            string path = Path.Combine(folder, "vectors.txt");
-            // The name the previous scheme used (<path>.<pid>.tmp): in a container every first process is PID 1.
-            string stale = $"{path}.{Environment.ProcessId}.tmp";
-            File.WriteAllText(stale, "left by a killed run");
-            AtomicFile.WriteAllText(path, "new");
-            Assert.AreEqual("new", File.ReadAllText(path));
-            Assert.AreEqual("left by a killed run", File.ReadAllText(stale), "a file the library did not create in this call is left alone");
+            test(folder);
         }
         finally
         {
@@ -34,10 +21,24 @@ public sealed class AtomicFileTests
     }
 
     [TestMethod]
+    public void AFileLeftByAnEarlierProcessWithTheSameIdDoesNotBlockTheWrite()
+    {
+        InNewFolder(folder =>
+        {
+            string path = Path.Combine(folder, "vectors.txt");
+            // The name the previous scheme used (<path>.<pid>.tmp): in a container every first process is PID 1.
+            string stale = $"{path}.{Environment.ProcessId}.tmp";
+            File.WriteAllText(stale, "left by a killed run");
+            AtomicFile.WriteAllText(path, "new");
+            Assert.AreEqual("new", File.ReadAllText(path));
+            Assert.AreEqual("left by a killed run", File.ReadAllText(stale), "a file the library did not create in this call is left alone");
+        });
+    }
+
+    [TestMethod]
     public void FortyEightConcurrentWritesToOnePathAllSucceedAndLeaveOneWholeFile()
     {
-        string folder = NewFolder();
-        try
+        InNewFolder(folder =>
         {
             string path = Path.Combine(folder, "export.txt");
             string Content(int writer) => $"writer {writer}: " + new string((char)('a' + writer % 26), 200_000);
@@ -58,18 +59,13 @@ public sealed class AtomicFileTests
             int winner = int.Parse(text["writer ".Length..text.IndexOf(':')]);
             Assert.AreEqual(Content(winner), text, "the file is exactly one writer's content, never a mix or a torn write");
             CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(folder), "no temporary file is left");
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 
     [TestMethod]
     public void AFailedWriteLeavesTheExistingFileAndNoTemporaryFile()
     {
-        string folder = NewFolder();
-        try
+        InNewFolder(folder =>
         {
             string path = Path.Combine(folder, "model.bin");
             File.WriteAllText(path, "the user's file");
@@ -82,10 +78,6 @@ public sealed class AtomicFileTests
             CollectionAssert.AreEqual(new[] { path }, Directory.GetFiles(folder));
             StringAssert.EndsWith(AtomicFile.TempPathFor(path), AtomicFile.TempSuffix);
             Assert.AreNotEqual(AtomicFile.TempPathFor(path), AtomicFile.TempPathFor(path), "every write gets its own temporary name");
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 }

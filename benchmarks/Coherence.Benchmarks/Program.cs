@@ -37,7 +37,8 @@ internal static class Program
         var loadBefore = BenchmarkEnvironment.LoadAverage();
         Console.WriteLine($"Coherence benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} logical cores, " +
             $"{RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        Console.WriteLine($"Corpus: {arguments.CorpusPath}");
+        if (arguments.Mode != "downstream") // it reads --labelled instead
+            Console.WriteLine($"Corpus: {arguments.CorpusPath}");
         Console.WriteLine($"Load average before (1/5/15 min): {loadBefore}");
         Console.WriteLine();
         switch (arguments.Mode)
