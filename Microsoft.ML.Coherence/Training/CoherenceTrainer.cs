@@ -167,7 +167,8 @@ internal sealed class CoherenceTrainer : IDisposable
             throw new ArgumentException("The training corpus needs at least 2 known-or-unknown tokens to predict a next token.", "corpus");
         var run = Inputs(train, field, new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: true),
             _options.IsBaseline ? null : new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false));
-        int steps = Steps, logEvery = Math.Max(1, steps / MaxProgressPoints), infoEvery = Math.Max(1, steps / MaxInfoLines);
+        int steps = Steps, logEvery = Math.Max(1, steps / MaxProgressPoints);
+        int infoEvery = (Math.Max(1, steps / MaxInfoLines) + logEvery - 1) / logEvery * logEvery; // a multiple of logEvery: Info lines are progress points
         var checkpoints = OpenCheckpoints(train);
         using var best = _options.LabelEarlyStopping && LabelHead is not null ? new BestWeights() : null;
         _previousEmbedding = null;
