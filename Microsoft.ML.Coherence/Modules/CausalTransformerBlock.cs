@@ -12,22 +12,25 @@ namespace Microsoft.ML.Coherence.Modules;
 internal sealed class CausalTransformerBlock : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm norm1;
-    private readonly Linear qkv;
-    private readonly Linear @out;
+    private readonly SeededLinear qkv;
+    private readonly SeededLinear @out;
     private readonly LayerNorm norm2;
-    private readonly Linear mlp1;
-    private readonly Linear mlp2;
+    private readonly SeededLinear mlp1;
+    private readonly SeededLinear mlp2;
     private readonly int _heads;
 
-    public CausalTransformerBlock(int dimension, int heads) : base(nameof(CausalTransformerBlock))
+    /// <param name="dimension">d.</param>
+    /// <param name="heads">Attention heads (a divisor of d).</param>
+    /// <param name="generator">The fit's own random generator: every initial weight is drawn from it, never from libtorch's global one.</param>
+    public CausalTransformerBlock(int dimension, int heads, Generator generator) : base(nameof(CausalTransformerBlock))
     {
         _heads = heads;
         norm1 = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
-        qkv = nn.Linear(dimension, 3 * dimension);
-        @out = nn.Linear(dimension, dimension);
+        qkv = new SeededLinear(dimension, 3 * dimension, generator);
+        @out = new SeededLinear(dimension, dimension, generator);
         norm2 = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
-        mlp1 = nn.Linear(dimension, 4 * dimension);
-        mlp2 = nn.Linear(4 * dimension, dimension);
+        mlp1 = new SeededLinear(dimension, 4 * dimension, generator);
+        mlp2 = new SeededLinear(4 * dimension, dimension, generator);
         RegisterComponents();
     }
 
@@ -50,11 +53,11 @@ internal sealed class CausalTransformerBlock : nn.Module<Tensor, Tensor>
     public Scoring.CoherenceBlockWeights ToWeights() => new()
     {
         Norm1Weight = Values(norm1.weight!), Norm1Bias = Values(norm1.bias!),
-        QkvWeight = Values(qkv.weight!), QkvBias = Values(qkv.bias!),
-        OutWeight = Values(@out.weight!), OutBias = Values(@out.bias!),
+        QkvWeight = Values(qkv.Weight), QkvBias = Values(qkv.Bias),
+        OutWeight = Values(@out.Weight), OutBias = Values(@out.Bias),
         Norm2Weight = Values(norm2.weight!), Norm2Bias = Values(norm2.bias!),
-        Mlp1Weight = Values(mlp1.weight!), Mlp1Bias = Values(mlp1.bias!),
-        Mlp2Weight = Values(mlp2.weight!), Mlp2Bias = Values(mlp2.bias!),
+        Mlp1Weight = Values(mlp1.Weight), Mlp1Bias = Values(mlp1.Bias),
+        Mlp2Weight = Values(mlp2.Weight), Mlp2Bias = Values(mlp2.Bias),
     };
 
     /// <summary>A copy of <paramref name="t"/>'s values as float32, row-major.</summary>

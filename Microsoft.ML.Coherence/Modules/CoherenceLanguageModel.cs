@@ -24,19 +24,23 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     private readonly int _staticContextSize;
 
     // subwordRows: the n-gram buckets of every token, for a subword table (static mode only); null for none.
+    // generator: the fit's own random generator, every initial weight's source (libtorch's global one is the application's);
+    // null draws from a private generator seeded 0.
     public CoherenceLanguageModel(int vocabularySize, int dimension, int layers, int heads, int contextLength, int staticContextSize,
-        SubwordRows? subwordRows = null, bool tieOutput = true)
+        SubwordRows? subwordRows = null, bool tieOutput = true, Generator? generator = null)
         : base(nameof(CoherenceLanguageModel))
     {
+        using var ownGenerator = generator is null ? new Generator(0) : null;
+        var random = generator ?? ownGenerator!;
         VocabularySize = vocabularySize;
         Dimension = dimension;
         Heads = heads;
         ContextLength = contextLength;
         _staticContextSize = staticContextSize;
         // Small initial norms make every logit close to 0, so an untrained model's perplexity is about |V|.
-        embedding = SmallNormal(vocabularySize, dimension);
+        embedding = SmallNormal(vocabularySize, dimension, random);
         if (!tieOutput)
-            output = SmallNormal(vocabularySize, dimension);
+            output = SmallNormal(vocabularySize, dimension, random);
         if (subwordRows is not null)
         {
             if (layers > 0)
@@ -44,14 +48,14 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
             if (subwordRows.TokenCount != vocabularySize)
                 throw new ArgumentException($"The subword rows cover {subwordRows.TokenCount} tokens; the vocabulary has {vocabularySize}.", nameof(subwordRows));
             _subwordRows = subwordRows;
-            subwords = SmallNormal(subwordRows.Hasher.Buckets, dimension);
+            subwords = SmallNormal(subwordRows.Hasher.Buckets, dimension, random);
         }
         blocks = nn.ModuleList<CausalTransformerBlock>();
         if (layers > 0)
         {
-            positions = SmallNormal(contextLength, dimension);
+            positions = SmallNormal(contextLength, dimension, random);
             for (int i = 0; i < layers; i++)
-                blocks.Add(new CausalTransformerBlock(dimension, heads));
+                blocks.Add(new CausalTransformerBlock(dimension, heads, random));
             final_norm = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
         }
         RegisterComponents();
@@ -63,9 +67,9 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     /// temporary could be finalized mid-call and its storage freed while libtorch reads it (the forced-collection stress test
     /// once found E[0, 0] = a glibc free-list pointer × 0.02; docs/engineering-notes.md).
     /// </summary>
-    private static Parameter SmallNormal(long rows, long dimension)
+    private static Parameter SmallNormal(long rows, long dimension, Generator generator)
     {
-        using var normal = torch.randn(rows, dimension);
+        using var normal = torch.randn(rows, dimension, generator: generator);
         return nn.Parameter(normal.Times(0.02));
     }
 

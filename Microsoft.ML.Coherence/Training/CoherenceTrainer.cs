@@ -72,7 +72,6 @@ internal sealed class CoherenceTrainer : IDisposable
         _seed = seed;
         _log = log;
         _progress = progress;
-        torch.random.manual_seed(seed);
         SubwordRows? subwordRows = null;
         if (options.SubwordBuckets > 0)
         {
@@ -80,8 +79,11 @@ internal sealed class CoherenceTrainer : IDisposable
                 throw new ArgumentNullException(nameof(vocabularyTokens), "Subwords need the vocabulary's tokens.");
             subwordRows = new SubwordRows(new Text.CharNgramHasher(options.SubwordMinLength, options.SubwordMaxLength, options.SubwordBuckets), vocabularyTokens);
         }
-        Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
-            options.ContextLength, options.StaticContextSize, subwordRows, options.TieOutputEmbedding);
+        // The fit's own generator, never libtorch's global one: that belongs to the application (and to concurrent fits),
+        // which must neither see it reseeded nor change this fit's weights by drawing from it.
+        using (var generator = new torch.Generator((ulong)seed))
+            Model = new CoherenceLanguageModel(vocabularySize, options.EmbeddingDimension, options.Layers, options.Heads,
+                options.ContextLength, options.StaticContextSize, subwordRows, options.TieOutputEmbedding, generator);
         Model.to(device);
         // Subwords, an untied output table and the document terms (label, teacher rows: they read E outside the step's rows) train densely.
         _rowSparse = !denseEmbeddingUpdate && options.SampledSoftmaxNegatives > 0 && options.SubwordBuckets == 0 && options.TieOutputEmbedding
