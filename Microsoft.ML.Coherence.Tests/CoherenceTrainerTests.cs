@@ -41,6 +41,41 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
+    [DataRow("checkpoint")]
+    [DataRow("evaluation")]
+    public void AnIOFailureAfterACompletedStepEndsInATrainingExceptionThatCarriesTheModel(string where)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "coherence-afterstep-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = PlantedCorpus.TinyOptions(steps: 20);
+            options.CheckpointDirectory = directory;
+            options.CheckpointInterval = 5;
+            options.EvaluationInterval = 5;
+            // Before: an IOException from the checkpoint save (or an evaluation) escaped Fit without the trained model.
+            var error = Assert.ThrowsExactly<CoherenceTrainingException>(() => Train(options, configure: trainer =>
+                trainer.InjectAfterStepFailure = (step, what) => step == 10 && what == where ? new IOException("No space left on device") : null));
+            Assert.AreEqual(10, error.Step);
+            Assert.IsNotNull(error.LastGoodModel, "the model of step 10 comes with the error");
+            Assert.IsInstanceOfType<IOException>(error.InnerException);
+            StringAssert.Contains(error.Message, "Training stopped after step 10");
+            StringAssert.Contains(error.Message, where == "checkpoint" ? "saving the checkpoint" : "the evaluation");
+
+            // The checkpoint of step 5 stayed intact: a new Fit resumes from it and ends where an uninterrupted run ends.
+            var resumed = Train(options);
+            Assert.AreEqual(5, resumed.Report.ResumedFromStep);
+            var plain = PlantedCorpus.TinyOptions(steps: 20);
+            plain.EvaluationInterval = 5;
+            CollectionAssert.AreEqual(Train(plain).GetEmbeddingMatrix(), resumed.GetEmbeddingMatrix());
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void SameSeedGivesTheSameModelOnTheCpu()
     {
         var a = Train(PlantedCorpus.TinyOptions(steps: 20)).GetEmbeddingMatrix();

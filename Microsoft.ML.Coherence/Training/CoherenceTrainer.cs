@@ -145,6 +145,9 @@ internal sealed class CoherenceTrainer : IDisposable
     /// <summary>Test seam: returns true for a step whose backward pass fails as a libtorch error would.</summary>
     internal Func<int, bool>? InjectNativeFailure { get; set; }
 
+    /// <summary>Test seam: the exception the evaluation ("evaluation") or checkpoint save ("checkpoint") after a step throws, or null.</summary>
+    internal Func<int, string, Exception?>? InjectAfterStepFailure { get; set; }
+
     // True while the optimiser writes the weights: a failure then leaves them partly updated.
     private bool _updatingWeights;
 
@@ -186,12 +189,12 @@ internal sealed class CoherenceTrainer : IDisposable
             var losses = GuardedStep(step, run, schedule.CoherenceWeight, log || evaluate, checkpoints);
             CompletedSteps = step;
             TokensTrained += run.TokensPerStep;
-            var evaluation = evaluate ? Evaluate(step, heldOut, field, best) : StepEvaluation.None;
+            var evaluation = evaluate ? AfterStep(step, "evaluation", () => Evaluate(step, heldOut, field, best)) : StepEvaluation.None;
             if (log || evaluate)
                 ReportProgress(step, step - firstStep + 1, run, schedule, losses, evaluation, clock.Elapsed,
                     infoLine: step % infoEvery == 0 || step == steps || step == firstStep);
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
-                checkpoints.Save(step, Model, _optimizer);
+                AfterStep(step, "checkpoint", () => checkpoints.Save(step, Model, _optimizer));
         }
         KeepBestWeights(best, steps);
         TrainingTime = clock.Elapsed;
@@ -729,6 +732,34 @@ internal sealed class CoherenceTrainer : IDisposable
         return new CoherenceTrainingException(
             $"Training failed at step {step}: {failure.GetType().Name}: {FirstLine(failure.Message)} {kept}.", step, lastGoodModel: null, failure);
     }
+
+    /// <summary>
+    /// Runs the evaluation or the checkpoint save that follows a completed step. An IO, memory or libtorch failure there
+    /// becomes a <see cref="CoherenceTrainingException"/> (the engine attaches the model of that step, whose weights are
+    /// whole); a failed checkpoint save leaves the previous checkpoint as it was (it is written through a temporary file).
+    /// </summary>
+    private T AfterStep<T>(int step, string what, Func<T> work)
+    {
+        try
+        {
+            if (InjectAfterStepFailure?.Invoke(step, what) is { } injected)
+                throw injected;
+            return work();
+        }
+        catch (Exception failure) when (failure is not (CoherenceTrainingException or OperationCanceledException))
+        {
+            string action = what == "checkpoint" ? $"saving the checkpoint in '{_options.CheckpointDirectory}'" : "the evaluation";
+            throw new CoherenceTrainingException(
+                $"Training stopped after step {step}, in {action}: {failure.GetType().Name}: {FirstLine(failure.Message)} " +
+                $"The model keeps the weights of step {step}, the last completed step.", step, lastGoodModel: null, failure);
+        }
+    }
+
+    private void AfterStep(int step, string what, Action work) => AfterStep(step, what, () =>
+    {
+        work();
+        return true;
+    });
 
     private static string FirstLine(string message)
     {
