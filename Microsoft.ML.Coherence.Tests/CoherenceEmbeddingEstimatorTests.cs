@@ -115,6 +115,27 @@ public sealed class CoherenceEmbeddingEstimatorTests
     }
 
     [TestMethod]
+    public void ASmallCorpusGetsWarningsInTheLogAndTheReportThatSayWhatItsFiguresCannotMean()
+    {
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.RawMessage); };
+        var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 8, Steps = 2, NeighborCount = 4, Seed = 1 };
+        using var small = ml.Transforms.Text.CoherenceEmbeddings("F", "Text", options).Fit(ml.Data.LoadFromEnumerable(Train.Take(30)));
+        Assert.IsLessThan(10_000L, small.Report.TrainingTokens);
+        Assert.HasCount(2, small.Report.Warnings, string.Join(Environment.NewLine, small.Report.Warnings));
+        StringAssert.StartsWith(small.Report.Warnings[0], $"The training split has {small.Report.TrainingTokens.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} tokens (fewer than 10,000)");
+        StringAssert.StartsWith(small.Report.Warnings[1], $"Held-out perplexity rests on {small.Report.HeldOutTokens.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} held-out tokens");
+        lock (warnings)
+            CollectionAssert.IsSubsetOf(small.Report.Warnings.ToArray(), warnings, "the same warnings reach the log");
+
+        using var enough = ml.Transforms.Text.CoherenceEmbeddings("F", "Text", options).Fit(ml.Data.LoadFromEnumerable(Train));
+        Assert.IsGreaterThanOrEqualTo(10_000L, enough.Report.TrainingTokens);
+        Assert.IsGreaterThanOrEqualTo(1_000L, enough.Report.HeldOutTokens);
+        Assert.IsEmpty(enough.Report.Warnings);
+    }
+
+    [TestMethod]
     public void SaveAndLoadInANewContextGivesTheSameFeaturesAndPredictions()
     {
         var ml = new MLContext(seed: 2);

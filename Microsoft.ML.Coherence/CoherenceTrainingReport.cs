@@ -22,6 +22,11 @@ public sealed class CoherenceTrainingReport
     public long TokensTrained { get; init; }
     /// <summary>Step restored from a checkpoint, if the run resumed.</summary>
     public int? ResumedFromStep { get; init; }
+    /// <summary>
+    /// What the figures of this run can and cannot mean, when its corpus is small (also written to the log as warnings):
+    /// under 10,000 training tokens, or under 1,000 held-out tokens. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Progress reports at log and evaluation steps.</summary>
     public required IReadOnlyList<CoherenceTrainingProgress> History { get; init; }
     /// <summary>Held-out perplexity (full softmax) of the untrained model.</summary>

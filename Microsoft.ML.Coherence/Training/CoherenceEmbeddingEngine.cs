@@ -56,6 +56,9 @@ internal static class CoherenceEmbeddingEngine
         var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
         double statisticsSeconds = prepared.Seconds;
         options.Steps ??= StepsFor(options, train.TokenCount);
+        var warnings = CorpusSizeWarnings.For(train.TokenCount, heldOut.TokenCount, options.HeldOutFraction);
+        foreach (string warning in warnings)
+            channel.Warning(MessageSensitivity.None, warning);
         Log($"Vocabulary {vocabulary.Count:N0} tokens; {train.TokenCount:N0} training and {heldOut.TokenCount:N0} held-out tokens; " +
             $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}; " +
             $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs).");
@@ -77,11 +80,11 @@ internal static class CoherenceEmbeddingEngine
         }
         catch (CoherenceTrainingException diverged)
         {
-            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher);
+            var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher, warnings);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
                 new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), partial), diverged.InnerException);
         }
-        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher);
+        var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher, warnings);
         return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), report);
     }
 
@@ -190,7 +193,7 @@ internal static class CoherenceEmbeddingEngine
 
     private static CoherenceTrainingReport Report(CoherenceTrainer trainer, CoherenceEmbeddingOptions options, int seed, torch.Device device,
         Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds, IReadOnlyList<string>? labelClasses,
-        Distillation.TeacherTargets? teacher)
+        Distillation.TeacherTargets? teacher, IReadOnlyList<string> warnings)
     {
         // With early stopping, the evaluation whose weights were kept describes the fitted stage.
         var last = trainer.EarlyStoppedStep is { } kept ? trainer.History.LastOrDefault(p => p.Step == kept)
@@ -209,6 +212,7 @@ internal static class CoherenceEmbeddingEngine
             HeldOutTokens = heldOut.TokenCount,
             ResumedFromStep = trainer.ResumedFromStep,
             History = trainer.History.ToArray(),
+            Warnings = warnings,
             InitialHeldOutPerplexity = initialPerplexity,
             FinalHeldOutPerplexity = last?.HeldOutPerplexity,
             FinalMeanCoherence = last?.MeanCoherence ?? double.NaN,
