@@ -8,7 +8,11 @@ namespace Microsoft.ML.Coherence.Tests.TestData;
 internal static class SeparateProcessScoring
 {
     /// <summary>Saves nothing itself: reads <paramref name="zip"/> and returns each text's features, in order.</summary>
-    public static float[][] Features(string zip, IReadOnlyList<string> texts, string featureColumn)
+    /// <param name="zip">The saved model.</param>
+    /// <param name="texts">The texts to score.</param>
+    /// <param name="featureColumn">The vector column to read back.</param>
+    /// <param name="environment">Variables to set in the child (a null value removes one); the rest are inherited.</param>
+    public static float[][] Features(string zip, IReadOnlyList<string> texts, string featureColumn, IReadOnlyDictionary<string, string?>? environment = null)
     {
         string directory = Directory.CreateTempSubdirectory("coherence-load-check").FullName;
         try
@@ -21,6 +25,13 @@ internal static class SeparateProcessScoring
             var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var argument in new[] { checker, zip, input, output, featureColumn })
                 start.ArgumentList.Add(argument);
+            foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            {
+                if (value is null)
+                    start.Environment.Remove(name);
+                else
+                    start.Environment[name] = value;
+            }
             using var process = System.Diagnostics.Process.Start(start)!;
             string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
             process.WaitForExit();
