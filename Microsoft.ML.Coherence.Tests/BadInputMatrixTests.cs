@@ -542,36 +542,56 @@ public sealed class BadInputMatrixTests
     }
 
     /// <summary>
-    /// Half of a surrogate pair (possible in a .NET string, not in UTF-8 text) stays in its token, scores the same after
-    /// save and load (ML.NET keeps the vocabulary's UTF-16 intact), and is refused by the word2vec export, which would
-    /// otherwise write U+FFFD in its place.
+    /// Half of a surrogate pair (possible in a .NET string, not in UTF-8 text) keeps its word out of the vocabulary: the word
+    /// scores as unknown before and after save and load, and both exports hold every token exactly (before, safetensors
+    /// wrote U+FFFD in its place and word2vec refused the whole export). A whole pair is an ordinary character.
     /// </summary>
     [TestMethod]
-    public void LoneSurrogatesScoreTheSameAfterSaveAndLoadAndTheWord2VecExportRefusesThem()
+    public void WordsWithLoneSurrogatesAreUnknownSoBothExportsHoldEveryTokenExactly()
     {
         var ml = new MLContext(seed: 1);
         string[] texts = ["high\uD83D alone", "low \uDE00 alone", "pair \uD83D\uDE00 whole", "x\uDBFFy mid word"];
         var data = Data(ml, Enumerable.Range(0, 30).SelectMany(_ => texts).ToList());
-        using var stage = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", Tiny(steps: 5)).Fit(data);
+        var options = Tiny(steps: 5);
+        options.NeighborCount = 4; // the vocabulary has 8 tokens
+        using var stage = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options).Fit(data);
         var tokens = stage.Vocabulary.Tokens.ToList();
-        foreach (string expected in new[] { "high\uD83D", "\uDE00", "\uD83D\uDE00", "x\uDBFFy" })
-            CollectionAssert.Contains(tokens, expected);
+        CollectionAssert.Contains(tokens, "\uD83D\uDE00");
+        foreach (string invalid in new[] { "high\uD83D", "\uDE00", "x\uDBFFy" })
+            CollectionAssert.DoesNotContain(tokens, invalid);
 
-        var before = Features(stage, Data(ml, texts));
+        var before = Features(stage, Data(ml, ["x\uDBFFy", "high\uD83D", ""]));
+        CollectionAssert.AreEqual(before[2], before[0], "a word with a lone surrogate scores as no known word");
+        CollectionAssert.AreEqual(before[2], before[1]);
         using var zip = new MemoryStream();
         ml.Model.Save(stage, data.Schema, zip);
         zip.Position = 0;
         var fresh = new MLContext(seed: 2);
         var after = Features(fresh.Model.Load(zip, out _), Data(fresh, texts));
-        for (int r = 0; r < before.Length; r++)
-            CollectionAssert.AreEqual(before[r], after[r], $"row {r}");
+        var original = Features(stage, Data(ml, texts));
+        for (int r = 0; r < texts.Length; r++)
+            CollectionAssert.AreEqual(original[r], after[r], $"row {r}");
 
-        string vectors = Path.Combine(NewTempDirectory("w2v"), "vectors.txt");
-        int first = tokens.FindIndex(t => t is "\uDE00" or "high\uD83D" or "x\uDBFFy");
-        var error = Assert.ThrowsExactly<ArgumentException>(() => stage.ExportWord2Vec(vectors));
-        StringAssert.StartsWith(error.Message, $"Token {first} ('{string.Concat(tokens[first].Select(c => char.IsSurrogate(c) ? $"\\u{(int)c:X4}" : c.ToString()))}') " +
-            "is empty or holds white space, a control character or half of a surrogate pair, which the word2vec text format cannot hold; nothing was written.");
-        Assert.IsFalse(File.Exists(vectors));
+        string folder = NewTempDirectory("exports");
+        stage.ExportWord2Vec(Path.Combine(folder, "vectors.txt"));
+        CollectionAssert.AreEqual(tokens.Skip(1).ToArray(), File.ReadAllLines(Path.Combine(folder, "vectors.txt")).Skip(2).Select(l => l[..l.IndexOf(' ')]).ToArray());
+        stage.ExportSafetensors(Path.Combine(folder, "vectors.safetensors"));
+        CollectionAssert.AreEqual(tokens, SafetensorsVocabulary(Path.Combine(folder, "vectors.safetensors")), "every token exactly, the unknown one included");
+
+        // The word2vec guard still stands for a vocabulary made elsewhere.
+        var error = Assert.ThrowsExactly<ArgumentException>(() =>
+            Scoring.EmbeddingExport.WriteWord2Vec(Path.Combine(folder, "bad.txt"), ["<unk>", "x\uDBFFy"], new float[4], 2));
+        StringAssert.StartsWith(error.Message, "Token 1 ('x\\uDBFFy') is empty or holds white space, a control character or half of a surrogate pair");
+        Assert.IsFalse(File.Exists(Path.Combine(folder, "bad.txt")));
+    }
+
+    private static string[] SafetensorsVocabulary(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        int length = (int)reader.ReadUInt64();
+        using var header = System.Text.Json.JsonDocument.Parse(reader.ReadBytes(length));
+        string vocabulary = header.RootElement.GetProperty("__metadata__").GetProperty("vocabulary").GetString()!;
+        return System.Text.Json.JsonSerializer.Deserialize<string[]>(vocabulary)!;
     }
 
     // ---- Damaged checkpoints ----

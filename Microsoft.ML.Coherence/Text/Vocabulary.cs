@@ -86,8 +86,10 @@ public sealed class Vocabulary
                 "The corpus has no tokens; it needs at least one non-empty document.");
         }
 
-        // A literal "<unk>" in the corpus is counted as an unknown occurrence, never as a known token.
-        var kept = counts.Where(pair => pair.Value >= minCount && pair.Key != UnknownToken).ToList();
+        // A literal "<unk>" in the corpus is counted as an unknown occurrence, never as a known token. So is a token holding
+        // half of a surrogate pair (invalid Unicode): no UTF-8 file (word2vec, safetensors, the saved chain's key table) can
+        // store it exactly, so it would not survive an export; it scores as unknown through the same MapValueToKey.
+        var kept = counts.Where(pair => pair.Value >= minCount && pair.Key != UnknownToken && IsValidUnicode(pair.Key)).ToList();
         if (kept.Count == 0)
         {
             CoherenceThrow.Argument(nameof(minCount),
@@ -108,6 +110,19 @@ public sealed class Vocabulary
         }
         frequencies[UnknownId] = total - known;
         return new Vocabulary(tokens, frequencies);
+    }
+
+    /// <summary>Whether <paramref name="token"/> has no lone surrogate, so UTF-8 holds it exactly.</summary>
+    internal static bool IsValidUnicode(string token)
+    {
+        for (int i = 0; i < token.Length; i++)
+        {
+            if (char.IsHighSurrogate(token[i]) && i + 1 < token.Length && char.IsLowSurrogate(token[i + 1]))
+                i++;
+            else if (char.IsSurrogate(token[i]))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>The corpus frequency of <paramref name="id"/>; for id 0, the number of out-of-vocabulary occurrences.</summary>
