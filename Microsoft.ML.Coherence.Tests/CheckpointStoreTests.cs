@@ -255,4 +255,26 @@ public sealed class CheckpointStoreTests
             Assert.IsTrue(log.Any(l => l.Contains(stale, StringComparison.Ordinal)), "the removal is logged with the file's name");
         });
     }
+
+    [TestMethod]
+    public void AFifoNamedLikeTheNewestCheckpointIsSkippedWithoutBeingOpened()
+    {
+        if (OperatingSystem.IsWindows())
+            Assert.Inconclusive("FIFOs are a Unix file type.");
+        InTempDirectory(directory =>
+        {
+            Interrupted(directory); // checkpoints 5 and 10
+            string fifo = Path.Combine(directory, CheckpointStore.FileName(12));
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+                mkfifo.WaitForExit();
+            Assert.IsTrue(File.Exists(fifo));
+            var log = new List<string>();
+            // Before: opening the FIFO blocked Fit forever, waiting for a writer.
+            var fit = Task.Run(() => Train(Checkpointed(directory, steps: 20), log));
+            Assert.IsTrue(fit.Wait(TimeSpan.FromMinutes(2)), "Fit must not block on the FIFO");
+            CollectionAssert.AreEqual(Uninterrupted.Value, fit.Result.GetEmbeddingMatrix(), "resumed from step 10 and ended bit-identical");
+            Assert.AreEqual(10, fit.Result.Report.ResumedFromStep);
+            Assert.IsTrue(log.Any(l => l.Contains(fifo, StringComparison.Ordinal) && l.Contains("not a regular file", StringComparison.Ordinal)), string.Join(Environment.NewLine, log));
+        });
+    }
 }

@@ -142,6 +142,12 @@ internal sealed class CheckpointStore
         step = 0;
         foreach (var (fileStep, path) in List().Reverse())
         {
+            if (new FileInfo(path).Length == 0)
+            {
+                // Never opened: a FIFO or device named like a checkpoint has length 0 and would block or never end.
+                _log?.Invoke($"Warning: skipped the checkpoint '{path}': it is empty or not a regular file. Trying the one before it.");
+                continue;
+            }
             if (fileStep > _lastStep)
             {
                 _log?.Invoke($"Warning: skipped the checkpoint '{path}': its name says step {fileStep}, after this run's last step {_lastStep}. Trying the one before it.");
