@@ -625,7 +625,7 @@ public sealed class BadInputMatrixTests
     /// </summary>
     [TestMethod]
     [DataRow("truncated newest", 5, "it is truncated or has trailing bytes (")]
-    [DataRow("empty newest", 5, "it is not a coherence checkpoint")]
+    [DataRow("empty newest", 5, "it is empty or not a regular file")]
     [DataRow("bit-flipped newest", 5, "its SHA-256 checksum does not match its contents (the file is damaged)")]
     [DataRow("garbage newest", 10, "it is not a coherence checkpoint")]
     [DataRow("every checkpoint bit-flipped", 0, "its SHA-256 checksum does not match its contents (the file is damaged)")]
