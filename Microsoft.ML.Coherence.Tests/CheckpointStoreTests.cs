@@ -277,4 +277,99 @@ public sealed class CheckpointStoreTests
             Assert.IsTrue(log.Any(l => l.Contains(fifo, StringComparison.Ordinal) && l.Contains("not a regular file", StringComparison.Ordinal)), string.Join(Environment.NewLine, log));
         });
     }
+
+    [TestMethod]
+    [DataRow("tensor count 2^40")]
+    [DataRow("rank 2^28")]
+    [DataRow("rank 2^31")]
+    [DataRow("dimension 2^40")]
+    public void AForgedCheckpointWithAValidChecksumIsSkippedBeforeAnyLargeAllocation(string forgery)
+    {
+        InTempDirectory(directory =>
+        {
+            Interrupted(directory); // checkpoints 5 and 10
+            string newest = Path.Combine(directory, CheckpointStore.FileName(10));
+            Forge(newest, forgery);
+            var log = new List<string>();
+            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            // Before: TorchSharp's load allocated what the file declared (rank 2^28: a 2 GB array; 2^31: OverflowException).
+            var model = Train(Checkpointed(directory, steps: 20), log);
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            Assert.AreEqual(5, model.Report.ResumedFromStep, string.Join(Environment.NewLine, log));
+            CollectionAssert.AreEqual(Uninterrupted.Value, model.GetEmbeddingMatrix(), "resumed from step 5, ended bit-identical");
+            Assert.AreEqual(1, log.Count(l => l.StartsWith($"Warning: skipped the checkpoint '{newest}': its model section does not fit this run's model", StringComparison.Ordinal)),
+                string.Join(Environment.NewLine, log));
+            Assert.IsLessThan(512L << 20, allocated, "nothing the forged file declared was allocated");
+        });
+    }
+
+    /// <summary>Rewrites a checkpoint's model section as <paramref name="forgery"/> says, with a length and SHA-256 that hold.</summary>
+    private static void Forge(string path, string forgery)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        using var reader = new BinaryReader(new MemoryStream(file));
+        string magic = reader.ReadString();
+        reader.ReadInt64();
+        reader.ReadBytes(32);
+        var payload = reader.BaseStream;
+        long payloadStart = payload.Position;
+        reader.ReadString(); // fingerprint
+        reader.ReadInt32();  // step
+        long countAt = payload.Position;
+        ReadLeb(payload);
+        long nameLength = ReadLeb(payload);
+        payload.Seek(nameLength, SeekOrigin.Current);
+        ReadLeb(payload); // element type
+        long rankAt = payload.Position;
+        ReadLeb(payload);
+        long dimensionAt = payload.Position;
+        ReadLeb(payload);
+        long dimensionEnd = payload.Position;
+        var (at, end, value) = forgery switch
+        {
+            "tensor count 2^40" => (countAt, countAt + LebLength(file, countAt), 1L << 40),
+            "rank 2^28" => (rankAt, dimensionAt, 1L << 28),
+            "rank 2^31" => (rankAt, dimensionAt, 1L << 31),
+            _ => (dimensionAt, dimensionEnd, 1L << 40),
+        };
+        byte[] forged = [.. file[(int)payloadStart..(int)at], .. Leb(value), .. file[(int)end..]];
+        using var output = new BinaryWriter(File.Create(path));
+        output.Write(magic);
+        output.Write((long)forged.Length);
+        output.Write(System.Security.Cryptography.SHA256.HashData(forged));
+        output.Write(forged);
+    }
+
+    private static long ReadLeb(Stream stream)
+    {
+        long value = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            int b = stream.ReadByte();
+            value |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+                return value;
+        }
+    }
+
+    private static int LebLength(byte[] bytes, long at)
+    {
+        int length = 1;
+        while ((bytes[at + length - 1] & 0x80) != 0)
+            length++;
+        return length;
+    }
+
+    private static byte[] Leb(long value)
+    {
+        var bytes = new List<byte>();
+        do
+        {
+            byte b = (byte)(value & 0x7F);
+            value >>= 7;
+            bytes.Add(value != 0 ? (byte)(b | 0x80) : b);
+        }
+        while (value != 0);
+        return [.. bytes];
+    }
 }

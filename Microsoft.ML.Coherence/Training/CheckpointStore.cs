@@ -177,6 +177,23 @@ internal sealed class CheckpointStore
             }
             if (step != fileStep)
                 _log?.Invoke($"Warning: the checkpoint '{path}' holds step {step}, not {fileStep} as its name says; resuming from step {step}.");
+            long section = stream.Position;
+            string? mismatch;
+            try
+            {
+                mismatch = CheckpointModelSection.Mismatch(stream, model);
+            }
+            catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+            {
+                mismatch = e.Message;
+            }
+            if (mismatch is not null)
+            {
+                _log?.Invoke($"Warning: skipped the checkpoint '{path}': its model section does not fit this run's model ({mismatch}). Trying the one before it.");
+                step = 0;
+                continue;
+            }
+            stream.Position = section;
             model.load(reader);
             optimizer.Load(reader);
             return true;
