@@ -192,6 +192,24 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
+    public void AStepFailureWhoseRescueCheckpointCannotBeWrittenStillCarriesTheModel()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "coherence-rescue-" + Guid.NewGuid().ToString("N"));
+        var options = PlantedCorpus.TinyOptions(steps: 12);
+        options.CheckpointDirectory = directory;
+        options.CheckpointInterval = 100;
+        // The folder disappears after step 6 (a removed drive, a cleanup job); step 7 then fails inside libtorch.
+        var removeFolder = new SynchronousProgress(p => { if (p.Step == 6 && Directory.Exists(directory)) Directory.Delete(directory, recursive: true); });
+        // Before: the rescue save's DirectoryNotFoundException escaped Fit instead of the step's failure and its model.
+        var error = Assert.ThrowsExactly<CoherenceTrainingException>(() => Train(options, removeFolder, default, t => t.InjectNativeFailure = step => step == 7));
+        Assert.AreEqual(7, error.Step);
+        Assert.IsInstanceOfType<System.Runtime.InteropServices.ExternalException>(error.InnerException, "the step's own failure is reported");
+        StringAssert.Contains(error.Message, "weights of step 6");
+        StringAssert.Contains(error.Message, "saving it as a checkpoint failed too (DirectoryNotFoundException");
+        Assert.IsNotNull(error.LastGoodModel);
+    }
+
+    [TestMethod]
     [DataRow(0, 32, DisplayName = "static, row-sparse")]
     [DataRow(2, 32, DisplayName = "2 layers, row-sparse")]
     [DataRow(0, 0, DisplayName = "static, dense (full softmax)")]

@@ -42,4 +42,19 @@ public sealed class CultureTests
         string line = InGerman(progress.ToString);
         Assert.AreEqual("step 3/10 loss 1.2346 (task 1.2000, align 0.5000, unif -0.2500, w 0.100, label 0.7500) held-out ppl 812.3 12,345 tok/s, 5s left", line);
     }
+
+    [TestMethod]
+    public void TheFitsSummaryLineIsWrittenWithDecimalPoints()
+    {
+        var ml = new MLContext(seed: 1);
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.RawMessage); };
+        var corpus = TestData.PlantedCorpus.Generate(groups: 3, wordsPerGroup: 8, sentences: 120, sentenceLength: 8, inGroupShare: 0.9, seed: 2);
+        InGerman(() => ml.Transforms.Text.CoherenceEmbeddings("F", "Text", TestData.PlantedCorpus.TinyOptions(steps: 2))
+            .Fit(ml.Data.LoadFromEnumerable(corpus.Select(t => new TestData.SampleData.Row { Text = t }))));
+        string summary;
+        lock (log)
+            summary = log.Single(l => l.StartsWith("Vocabulary ", StringComparison.Ordinal));
+        StringAssert.Matches(summary, new System.Text.RegularExpressions.Regex(@"field built in \d+\.\d s; device cpu; 2 steps \(\d+\.\d\d epochs\)\.$".Replace(" s;", "s;")), summary);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
@@ -59,9 +60,9 @@ internal static class CoherenceEmbeddingEngine
         var warnings = CorpusSizeWarnings.For(train.TokenCount, heldOut.TokenCount, options.HeldOutFraction);
         foreach (string warning in warnings)
             channel.Warning(MessageSensitivity.None, warning);
-        Log($"Vocabulary {vocabulary.Count:N0} tokens; {train.TokenCount:N0} training and {heldOut.TokenCount:N0} held-out tokens; " +
+        Log(string.Create(CultureInfo.InvariantCulture, $"Vocabulary {vocabulary.Count:N0} tokens; {train.TokenCount:N0} training and {heldOut.TokenCount:N0} held-out tokens; " +
             $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}; " +
-            $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs).");
+            $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs)."));
 
         using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabularyTokens: vocabulary.Tokens,
             trace: message => channel.Trace(MessageSensitivity.None, message));
@@ -115,9 +116,9 @@ internal static class CoherenceEmbeddingEngine
         }
         var documents = LabelledDocuments.Select(labels, TokenCorpus.HeldOutRule(options.HeldOutFraction, seed), options.LabelHoldOutFraction, seed);
         options.LabelBatchSize ??= LabelBatchSizeFor(options, documents.Training.Length);
-        log($"Label column '{options.LabelColumnName}': {labels.Classes.Length} classes; {documents.Training.Length:N0} labelled training documents, " +
+        log(string.Create(CultureInfo.InvariantCulture, $"Label column '{options.LabelColumnName}': {labels.Classes.Length} classes; {documents.Training.Length:N0} labelled training documents, " +
             $"{documents.HeldOut.Length:N0} held out of the label loss; label weight {options.LabelWeight}, {options.LabelBatchSize} labelled documents per step " +
-            $"({(double)options.LabelBatchSize * options.Steps!.Value / Math.Max(1, documents.Training.Length):F1} passes over them).");
+            $"({(double)options.LabelBatchSize * options.Steps!.Value / Math.Max(1, documents.Training.Length):F1} passes over them)."));
         return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed, BigramsFor(documents, train, options, log));
     }
 

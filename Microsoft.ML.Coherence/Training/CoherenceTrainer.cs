@@ -715,8 +715,16 @@ internal sealed class CoherenceTrainer : IDisposable
             kept = $"The model keeps the weights of step {CompletedSteps}, the last completed step";
             if (checkpoints is not null && CompletedSteps > 0)
             {
-                checkpoints.Save(CompletedSteps, Model, _optimizer);
-                kept += $", checkpointed in '{_options.CheckpointDirectory}'; a new Fit with the same settings resumes from it";
+                try
+                {
+                    checkpoints.Save(CompletedSteps, Model, _optimizer);
+                    kept += $", checkpointed in '{_options.CheckpointDirectory}'; a new Fit with the same settings resumes from it";
+                }
+                catch (Exception saveFailure) when (saveFailure is IOException or UnauthorizedAccessException or OutOfMemoryException)
+                {
+                    // The step's own failure is the one to report; the earlier checkpoints stay as they were (atomic writes).
+                    kept += $"; saving it as a checkpoint failed too ({saveFailure.GetType().Name}: {FirstLine(saveFailure.Message)})";
+                }
             }
         }
         else if (checkpoints is not null && checkpoints.TryLoadLatest(Model, _optimizer, out int restored))
