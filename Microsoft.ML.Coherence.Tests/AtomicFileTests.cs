@@ -1,4 +1,5 @@
 using Microsoft.ML.Coherence.Internal;
+using Microsoft.ML.Coherence.Tests.TestData;
 
 namespace Microsoft.ML.Coherence.Tests;
 
@@ -6,19 +7,7 @@ namespace Microsoft.ML.Coherence.Tests;
 [TestClass]
 public sealed class AtomicFileTests
 {
-    private static void InNewFolder(Action<string> test)
-    {
-        string folder = Path.Combine(Path.GetTempPath(), $"coherence-atomic-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        try
-        {
-            test(folder);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    private static void InNewFolder(Action<string> test) => TempFolder.Use("coherence-atomic", test);
 
     [TestMethod]
     public void AFileLeftByAnEarlierProcessWithTheSameIdDoesNotBlockTheWrite()

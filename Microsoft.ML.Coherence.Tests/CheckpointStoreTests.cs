@@ -39,19 +39,7 @@ public sealed class CheckpointStoreTests
         return options;
     }
 
-    private static void InTempDirectory(Action<string> test)
-    {
-        string directory = Path.Combine(Path.GetTempPath(), "coherence-checkpoints-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            test(directory);
-        }
-        finally
-        {
-            if (Directory.Exists(directory))
-                Directory.Delete(directory, recursive: true);
-        }
-    }
+    private static void InTempDirectory(Action<string> test) => TempFolder.Use("coherence-checkpoints", test);
 
     [TestMethod]
     [DataRow("truncated")]

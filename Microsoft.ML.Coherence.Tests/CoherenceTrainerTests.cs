@@ -43,37 +43,28 @@ public sealed class CoherenceTrainerTests
     [TestMethod]
     [DataRow("checkpoint")]
     [DataRow("evaluation")]
-    public void AnIOFailureAfterACompletedStepEndsInATrainingExceptionThatCarriesTheModel(string where)
+    public void AnIOFailureAfterACompletedStepEndsInATrainingExceptionThatCarriesTheModel(string where) => TempFolder.Use("coherence-afterstep", directory =>
     {
-        string directory = Path.Combine(Path.GetTempPath(), "coherence-afterstep-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var options = PlantedCorpus.TinyOptions(steps: 20);
-            options.CheckpointDirectory = directory;
-            options.CheckpointInterval = 5;
-            options.EvaluationInterval = 5;
-            // Before: an IOException from the checkpoint save (or an evaluation) escaped Fit without the trained model.
-            var error = Assert.ThrowsExactly<CoherenceTrainingException>(() => Train(options, configure: trainer =>
-                trainer.InjectAfterStepFailure = (step, what) => step == 10 && what == where ? new IOException("No space left on device") : null));
-            Assert.AreEqual(10, error.Step);
-            Assert.IsNotNull(error.LastGoodModel, "the model of step 10 comes with the error");
-            Assert.IsInstanceOfType<IOException>(error.InnerException);
-            StringAssert.Contains(error.Message, "Training stopped after step 10");
-            StringAssert.Contains(error.Message, where == "checkpoint" ? "saving the checkpoint" : "the evaluation");
+        var options = PlantedCorpus.TinyOptions(steps: 20);
+        options.CheckpointDirectory = directory;
+        options.CheckpointInterval = 5;
+        options.EvaluationInterval = 5;
+        // Before: an IOException from the checkpoint save (or an evaluation) escaped Fit without the trained model.
+        var error = Assert.ThrowsExactly<CoherenceTrainingException>(() => Train(options, configure: trainer =>
+            trainer.InjectAfterStepFailure = (step, what) => step == 10 && what == where ? new IOException("No space left on device") : null));
+        Assert.AreEqual(10, error.Step);
+        Assert.IsNotNull(error.LastGoodModel, "the model of step 10 comes with the error");
+        Assert.IsInstanceOfType<IOException>(error.InnerException);
+        StringAssert.Contains(error.Message, "Training stopped after step 10");
+        StringAssert.Contains(error.Message, where == "checkpoint" ? "saving the checkpoint" : "the evaluation");
 
-            // The checkpoint of step 5 stayed intact: a new Fit resumes from it and ends where an uninterrupted run ends.
-            var resumed = Train(options);
-            Assert.AreEqual(5, resumed.Report.ResumedFromStep);
-            var plain = PlantedCorpus.TinyOptions(steps: 20);
-            plain.EvaluationInterval = 5;
-            CollectionAssert.AreEqual(Train(plain).GetEmbeddingMatrix(), resumed.GetEmbeddingMatrix());
-        }
-        finally
-        {
-            if (Directory.Exists(directory))
-                Directory.Delete(directory, recursive: true);
-        }
-    }
+        // The checkpoint of step 5 stayed intact: a new Fit resumes from it and ends where an uninterrupted run ends.
+        var resumed = Train(options);
+        Assert.AreEqual(5, resumed.Report.ResumedFromStep);
+        var plain = PlantedCorpus.TinyOptions(steps: 20);
+        plain.EvaluationInterval = 5;
+        CollectionAssert.AreEqual(Train(plain).GetEmbeddingMatrix(), resumed.GetEmbeddingMatrix());
+    });
 
     [TestMethod]
     public void SameSeedGivesTheSameModelOnTheCpu()
@@ -192,9 +183,8 @@ public sealed class CoherenceTrainerTests
     }
 
     [TestMethod]
-    public void AStepFailureWhoseRescueCheckpointCannotBeWrittenStillCarriesTheModel()
+    public void AStepFailureWhoseRescueCheckpointCannotBeWrittenStillCarriesTheModel() => TempFolder.Use("coherence-rescue", directory =>
     {
-        string directory = Path.Combine(Path.GetTempPath(), "coherence-rescue-" + Guid.NewGuid().ToString("N"));
         var options = PlantedCorpus.TinyOptions(steps: 12);
         options.CheckpointDirectory = directory;
         options.CheckpointInterval = 100;
@@ -207,7 +197,7 @@ public sealed class CoherenceTrainerTests
         StringAssert.Contains(error.Message, "weights of step 6");
         StringAssert.Contains(error.Message, "saving it as a checkpoint failed too (DirectoryNotFoundException");
         Assert.IsNotNull(error.LastGoodModel);
-    }
+    });
 
     [TestMethod]
     [DataRow(0, 32, DisplayName = "static, row-sparse")]

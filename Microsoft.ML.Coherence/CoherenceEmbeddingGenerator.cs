@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Coherence;
@@ -36,9 +37,8 @@ public sealed class CoherenceEmbeddingGenerator : IEmbeddingGenerator<string, Em
         _model = model;
         _outputColumnName = outputColumnName;
         _inputColumnName = inputColumnName;
-        _inputDefinition = SchemaDefinition.Create(typeof(TextRow));
-        _inputDefinition[0].ColumnName = inputColumnName;
-        Dimension = OutputDimension(model, _data.Data.LoadFromEnumerable(Array.Empty<TextRow>(), _inputDefinition).Schema, outputColumnName, inputColumnName);
+        _inputDefinition = TextColumnView.Definition(inputColumnName);
+        Dimension = OutputDimension(model, TextColumnView.Load(_data, [], _inputDefinition).Schema, outputColumnName, inputColumnName);
         Metadata = new EmbeddingGeneratorMetadata(ProviderName, providerUri: null, defaultModelId: modelId, defaultModelDimensions: Dimension);
     }
 
@@ -77,25 +77,25 @@ public sealed class CoherenceEmbeddingGenerator : IEmbeddingGenerator<string, Em
         if (options?.Dimensions is { } asked && asked != Dimension)
             throw new ArgumentOutOfRangeException(nameof(options), asked,
                 $"EmbeddingGenerationOptions.Dimensions is {asked}, but this model's vectors have {Dimension} dimensions: leave it null or set it to {Dimension}.");
-        var rows = new List<TextRow>();
+        var rows = new List<string>();
         foreach (string value in values)
         {
             if (value is null)
                 throw new ArgumentNullException(nameof(values), $"The string at index {rows.Count} is null: pass an empty string for a row with no text (it gets a zero vector).");
-            rows.Add(new TextRow { Text = value });
+            rows.Add(value);
         }
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult(Embed(rows, cancellationToken));
     }
 
-    private GeneratedEmbeddings<Embedding<float>> Embed(List<TextRow> rows, CancellationToken cancellationToken)
+    private GeneratedEmbeddings<Embedding<float>> Embed(List<string> rows, CancellationToken cancellationToken)
     {
         var result = new GeneratedEmbeddings<Embedding<float>>(rows.Count);
         if (rows.Count == 0)
             return result;
         IDataView input;
         lock (_data) // the context's random stream, drawn from when a data view registers, is not thread-safe
-            input = _data.Data.LoadFromEnumerable(rows, _inputDefinition);
+            input = TextColumnView.Load(_data, rows, _inputDefinition);
         var scored = _model.Transform(input);
         var column = scored.Schema[_outputColumnName];
         using var cursor = scored.GetRowCursor([column]);
@@ -151,10 +151,5 @@ public sealed class CoherenceEmbeddingGenerator : IEmbeddingGenerator<string, Em
             throw new ArgumentOutOfRangeException(nameof(outputColumnName), outputColumnName,
                 $"Schema mismatch for output column '{outputColumnName}': expected known-size vector of Single, got {column.Type}.");
         return vector.Size;
-    }
-
-    private sealed class TextRow
-    {
-        public string Text { get; set; } = "";
     }
 }

@@ -26,10 +26,11 @@ internal static class IdleMemory
             return 0;
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        long released = Math.Max(0, before - Environment.WorkingSet) >> 20;
+        long after = Environment.WorkingSet;
+        long released = Math.Max(0, before - after) >> 20;
         using var channel = environment.Start(ComponentContext.HostName);
         channel.Info(MessageSensitivity.None, System.FormattableString.Invariant(
-            $"Returned {released:N0} MB the fit no longer uses to the operating system (one full, compacting collection): resident {before >> 20:N0} -> {Environment.WorkingSet >> 20:N0} MB."));
+            $"Returned {released:N0} MB the fit no longer uses to the operating system (one full, compacting collection): resident {before >> 20:N0} -> {after >> 20:N0} MB."));
         return released;
     }
 }

@@ -84,7 +84,7 @@ internal static class ScoringChainBuilder
         // MapValueToKey with keyData and ByOccurrence: key k is the k-th row, so key k = token id k;
         // words outside the vocabulary get the missing key 0 = the unknown id.
         var keyData = mlContext.Data.LoadFromEnumerable(vocabularyTokens.Skip(1).Select(token => new TokenRow { Token = token }));
-        var fitData = EmptyTextView(mlContext, inputColumn);
+        var fitData = TextColumnView.Load(mlContext, [], TextColumnView.Definition(inputColumn));
 
         var modelPath = Path.Combine(Path.GetTempPath(), $"coherence-{Guid.NewGuid():N}.onnx");
         using var saved = new MemoryStream();
@@ -178,18 +178,6 @@ internal static class ScoringChainBuilder
     [DoesNotReturn]
     private static void ThrowVocabulary(string message) =>
         throw new ArgumentException("The vocabulary " + message, "vocabularyTokens");
-
-    private static IDataView EmptyTextView(MLContext mlContext, string inputColumn)
-    {
-        var definition = SchemaDefinition.Create(typeof(TextRow));
-        definition[0].ColumnName = inputColumn;
-        return mlContext.Data.LoadFromEnumerable(Array.Empty<TextRow>(), definition);
-    }
-
-    private sealed class TextRow
-    {
-        public string Text { get; set; } = "";
-    }
 
     private sealed class TokenRow
     {

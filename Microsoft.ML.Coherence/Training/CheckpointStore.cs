@@ -145,18 +145,18 @@ internal sealed class CheckpointStore
             if (new FileInfo(path).Length == 0)
             {
                 // Never opened: a FIFO or device named like a checkpoint has length 0 and would block or never end.
-                _log?.Invoke($"Warning: skipped the checkpoint '{path}': it is empty or not a regular file. Trying the one before it.");
+                Skipped(path, "it is empty or not a regular file");
                 continue;
             }
             if (fileStep > _lastStep)
             {
-                _log?.Invoke($"Warning: skipped the checkpoint '{path}': its name says step {fileStep}, after this run's last step {_lastStep}. Trying the one before it.");
+                Skipped(path, $"its name says step {fileStep}, after this run's last step {_lastStep}");
                 continue;
             }
             using var stream = OpenIntact(path, out string? problem);
             if (stream is null)
             {
-                _log?.Invoke($"Warning: skipped the checkpoint '{path}': {problem}. Trying the one before it.");
+                Skipped(path, problem!);
                 continue;
             }
             using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -171,7 +171,7 @@ internal sealed class CheckpointStore
             step = reader.ReadInt32();
             if (step < 1 || step > _lastStep)
             {
-                _log?.Invoke($"Warning: skipped the checkpoint '{path}': it holds step {step}, outside this run's 1 to {_lastStep}. Trying the one before it.");
+                Skipped(path, $"it holds step {step}, outside this run's 1 to {_lastStep}");
                 step = 0;
                 continue;
             }
@@ -189,7 +189,7 @@ internal sealed class CheckpointStore
             }
             if (mismatch is not null)
             {
-                _log?.Invoke($"Warning: skipped the checkpoint '{path}': its model section does not fit this run's model ({mismatch}). Trying the one before it.");
+                Skipped(path, $"its model section does not fit this run's model ({mismatch})");
                 step = 0;
                 continue;
             }
@@ -271,6 +271,10 @@ internal sealed class CheckpointStore
         }
         return hash.GetHashAndReset();
     }
+
+    /// <summary>Logs that <paramref name="path"/> was passed over for <paramref name="reason"/>, as every skip is worded.</summary>
+    private void Skipped(string path, string reason) =>
+        _log?.Invoke($"Warning: skipped the checkpoint '{path}': {reason}. Trying the one before it.");
 
     // Regular files only: a link could point anywhere.
     private IEnumerable<(int Step, string Path)> List() =>

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Runtime;
