@@ -726,6 +726,88 @@ public sealed class BadInputMatrixTests
         Assert.HasCount(Dimension, Features(loaded, Data(fresh, [Corpus[0]]))[0]);
     }
 
+    [TestMethod]
+    public void TwoHundredThousandDistinctTokensKeepTheMostFrequentUpToTheDefaultCap()
+    {
+        // 200,000 distinct tokens, each twice, and 500 common ones 40 times each, in rows of 100 tokens; library defaults.
+        var tokens = Enumerable.Range(0, 200_000).SelectMany(i => new[] { $"r{i:x}", $"r{i:x}" })
+            .Concat(Enumerable.Range(0, 20_000).Select(i => $"c{i % 500}"))
+            .OrderBy(token => token.GetHashCode(StringComparison.Ordinal) ^ token.Length) // interleaved, deterministically
+            .ThenBy(token => token, StringComparer.Ordinal)
+            .ToArray();
+        var rows = tokens.Chunk(100).Select(row => string.Join(' ', row)).ToList();
+        var ml = new MLContext(seed: 1);
+        var options = new CoherenceEmbeddingOptions { Seed = 1, Steps = 2, EvaluationInterval = 0, HeldOutFraction = 0 };
+        using var stage = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options).Fit(Data(ml, rows));
+
+        Assert.AreEqual(CoherenceEmbeddingOptions.Defaults.MaxVocabularySize, stage.Vocabulary.Count);
+        Assert.IsTrue(Enumerable.Range(0, 500).All(i => stage.Vocabulary.TryGetId($"c{i}", out _)), "every common token is kept");
+        Assert.AreEqual(2L * (200_000 - (stage.Vocabulary.Count - 1 - 500)), stage.Vocabulary.GetFrequency(0), "the rare tokens past the cap are unknown");
+        var features = Features(stage, Data(ml, ["c7 c8", "r2fff0"]));
+        Assert.AreEqual(1.0, Math.Sqrt(features[0].Sum(v => (double)v * v)), 1e-5, "known tokens give a unit vector");
+        Assert.IsTrue(features[1].All(v => v == 0), "a token past the cap is unknown: a zero vector");
+    }
+
+    /// <summary>
+    /// A model zip whose ONNX graph was replaced (the zip itself intact): ML.NET loads the saved chain without this library, so
+    /// what happens is ML.NET's and ONNX Runtime's, recorded here. Garbage fails at once in <c>Model.Load</c> ("Error during
+    /// class instantiation", ONNX Runtime's parse error inside) with no large allocation; a well-formed graph of another model
+    /// loads and scores vectors of that model's dimension, which a downstream model fitted on the original refuses when it binds.
+    /// </summary>
+    [TestMethod]
+    public void AModelZipWithAReplacedOnnxGraphFailsAtOnceOrScoresAsTheGraphSays()
+    {
+        const string Graph = "TransformerChain/Transform_000/Transform_003/OnnxModel";
+        var (ml, _, zip) = Shared.Value;
+        var options = Tiny(steps: 2);
+        options.EmbeddingDimension = 8;
+        var data = Data(ml, Corpus);
+        using var other = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options).Fit(data);
+        using var otherZip = new MemoryStream();
+        ml.Model.Save(other, data.Schema, otherZip);
+        byte[] otherGraph = ReadEntry(otherZip.ToArray(), Graph);
+        Assert.HasCount(1, ReadEntries(zip).Where(name => name.EndsWith("/OnnxModel", StringComparison.Ordinal)), "the chain holds one graph, the stage's");
+
+        var fresh = new MLContext(seed: 1);
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var garbage = Assert.Throws<Exception>(() => fresh.Model.Load(new MemoryStream(WithEntry(zip, Graph, RandomBytes(otherGraph.Length))), out _));
+        Assert.IsLessThan(256L << 20, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore, "nothing large allocated for the garbage graph");
+        Assert.AreEqual(typeof(InvalidOperationException), garbage.GetType(), garbage.ToString());
+        Assert.AreEqual("Error during class instantiation", garbage.Message);
+
+        var foreign = fresh.Model.Load(new MemoryStream(WithEntry(zip, Graph, otherGraph)), out var schema);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 8), foreign.GetOutputSchema(schema)["Features"].Type);
+        Assert.HasCount(8, Features(foreign, Data(fresh, [Corpus[0]]))[0]);
+    }
+
+    private static IEnumerable<string> ReadEntries(byte[] zip)
+    {
+        using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        return archive.Entries.Select(entry => entry.FullName).ToList();
+    }
+
+    private static byte[] ReadEntry(byte[] zip, string name)
+    {
+        using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        using var entry = archive.GetEntry(name)!.Open();
+        using var bytes = new MemoryStream();
+        entry.CopyTo(bytes);
+        return bytes.ToArray();
+    }
+
+    private static byte[] WithEntry(byte[] zip, string name, byte[] content)
+    {
+        using var stream = new MemoryStream();
+        stream.Write(zip);
+        using (var archive = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true))
+        {
+            archive.GetEntry(name)!.Delete();
+            using var entry = archive.CreateEntry(name).Open();
+            entry.Write(content);
+        }
+        return stream.ToArray();
+    }
+
     private static byte[] RandomBytes(int length)
     {
         var bytes = new byte[length];

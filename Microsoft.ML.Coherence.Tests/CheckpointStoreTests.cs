@@ -271,6 +271,8 @@ public sealed class CheckpointStoreTests
     [DataRow("rank 2^28")]
     [DataRow("rank 2^31")]
     [DataRow("dimension 2^40")]
+    [DataRow("optimiser rank 2^28")]
+    [DataRow("optimiser history 2^31-1")]
     public void AForgedCheckpointWithAValidChecksumIsSkippedBeforeAnyLargeAllocation(string forgery)
     {
         InTempDirectory(directory =>
@@ -285,13 +287,14 @@ public sealed class CheckpointStoreTests
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             Assert.AreEqual(5, model.Report.ResumedFromStep, string.Join(Environment.NewLine, log));
             CollectionAssert.AreEqual(Uninterrupted.Value, model.GetEmbeddingMatrix(), "resumed from step 5, ended bit-identical");
-            Assert.AreEqual(1, log.Count(l => l.StartsWith($"Warning: skipped the checkpoint '{newest}': its model section does not fit this run's model", StringComparison.Ordinal)),
+            string section = forgery.StartsWith("optimiser", StringComparison.Ordinal) ? "optimiser section does not fit this run's optimiser" : "model section does not fit this run's model";
+            Assert.AreEqual(1, log.Count(l => l.StartsWith($"Warning: skipped the checkpoint '{newest}': its {section}", StringComparison.Ordinal)),
                 string.Join(Environment.NewLine, log));
             Assert.IsLessThan(512L << 20, allocated, "nothing the forged file declared was allocated");
         });
     }
 
-    /// <summary>Rewrites a checkpoint's model section as <paramref name="forgery"/> says, with a length and SHA-256 that hold.</summary>
+    /// <summary>Rewrites a checkpoint's model or optimiser section as <paramref name="forgery"/> says, with a length and SHA-256 that hold.</summary>
     private static void Forge(string path, string forgery)
     {
         byte[] file = File.ReadAllBytes(path);
@@ -313,6 +316,29 @@ public sealed class CheckpointStoreTests
         long dimensionAt = payload.Position;
         ReadLeb(payload);
         long dimensionEnd = payload.Position;
+        if (forgery.StartsWith("optimiser", StringComparison.Ordinal))
+        {
+            payload.Position = countAt;
+            SkipModelSection(payload);
+            payload.Seek(sizeof(int) + sizeof(bool) + sizeof(long), SeekOrigin.Current); // version, row-sparse flag, dense step count
+            bool rowSparseOnly = new BinaryReader(payload).ReadInt32() == 0; // the dense part's parameter count
+            if (rowSparseOnly)
+                payload.Seek(sizeof(int), SeekOrigin.Current); // the row-sparse part's table count
+            long historyAt = payload.Position;
+            if (forgery.Contains("history", StringComparison.Ordinal))
+            {
+                Assert.IsTrue(rowSparseOnly, "the default static model trains its table row-sparse");
+                Rewrite(path, magic, file, payloadStart, historyAt, historyAt + sizeof(int), BitConverter.GetBytes(int.MaxValue));
+                return;
+            }
+            if (rowSparseOnly)
+                payload.Seek(sizeof(int) + 16L * BitConverter.ToInt32(file, (int)historyAt), SeekOrigin.Current);
+            ReadLeb(payload); // element type of the optimiser's first tensor
+            long optimiserRankAt = payload.Position;
+            ReadLeb(payload);
+            Rewrite(path, magic, file, payloadStart, optimiserRankAt, payload.Position, Leb(1L << 28));
+            return;
+        }
         var (at, end, value) = forgery switch
         {
             "tensor count 2^40" => (countAt, countAt + LebLength(file, countAt), 1L << 40),
@@ -320,12 +346,33 @@ public sealed class CheckpointStoreTests
             "rank 2^31" => (rankAt, dimensionAt, 1L << 31),
             _ => (dimensionAt, dimensionEnd, 1L << 40),
         };
-        byte[] forged = [.. file[(int)payloadStart..(int)at], .. Leb(value), .. file[(int)end..]];
+        Rewrite(path, magic, file, payloadStart, at, end, Leb(value));
+    }
+
+    // The payload from payloadStart with bytes [at, end) replaced, behind a header whose length and SHA-256 hold.
+    private static void Rewrite(string path, string magic, byte[] file, long payloadStart, long at, long end, byte[] replacement)
+    {
+        byte[] forged = [.. file[(int)payloadStart..(int)at], .. replacement, .. file[(int)end..]];
         using var output = new BinaryWriter(File.Create(path));
         output.Write(magic);
         output.Write((long)forged.Length);
         output.Write(System.Security.Cryptography.SHA256.HashData(forged));
         output.Write(forged);
+    }
+
+    // Moves past TorchSharp's state dictionary: a count, then per tensor its name, element type, rank, dimensions and bytes.
+    private static void SkipModelSection(Stream payload)
+    {
+        long count = ReadLeb(payload);
+        for (long i = 0; i < count; i++)
+        {
+            payload.Seek(ReadLeb(payload), SeekOrigin.Current);
+            long type = ReadLeb(payload);
+            long elements = 1;
+            for (long rank = ReadLeb(payload), d = 0; d < rank; d++)
+                elements *= ReadLeb(payload);
+            payload.Seek(elements * (type is 6 or 3 ? 4 : 8), SeekOrigin.Current); // Float32 / Int32, else 8-byte types
+        }
     }
 
     private static long ReadLeb(Stream stream)

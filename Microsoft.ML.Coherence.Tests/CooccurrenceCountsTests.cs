@@ -126,6 +126,45 @@ public sealed class CooccurrenceCountsTests
     }
 
     [TestMethod]
+    public void CountsHeldAsRowsReadAndCountOnAsTheTableDoes()
+    {
+        // Count keeps its pairs only as sorted rows; lookups, merging and counting on must not notice.
+        const int Size = 40;
+        var corpus = RandomCorpus(seed: 5, documents: 120, vocabularySize: Size);
+        var (first, second) = (corpus[..80], corpus[80..]);
+        var reference = new CooccurrenceCounts(Size, window: 4);
+        foreach (var document in corpus)
+        {
+            reference.AddDocument(document);
+        }
+
+        var counted = CooccurrenceCounts.Count(first, Size, window: 4, documentsPerShard: 9, maxDegreeOfParallelism: 3);
+        var firstOnly = new CooccurrenceCounts(Size, window: 4);
+        foreach (var document in first)
+        {
+            firstOnly.AddDocument(document);
+        }
+        Assert.AreEqual(firstOnly.NonZeroPairs, counted.NonZeroPairs);
+        for (int i = 0; i < Size; i++)
+        {
+            for (int j = 0; j < Size; j++)
+            {
+                Assert.AreEqual(firstOnly.GetScaledCount(i, j), counted.GetScaledCount(i, j), $"C[{i},{j}] read from the rows");
+            }
+        }
+
+        var merged = new CooccurrenceCounts(Size, window: 4);
+        merged.Merge(counted);
+        foreach (var document in second)
+        {
+            merged.AddDocument(document);
+            counted.AddDocument(document);
+        }
+        Assert.IsTrue(reference.ContentEquals(counted), "counting on after Count");
+        Assert.IsTrue(reference.ContentEquals(merged), "merging counts held as rows");
+    }
+
+    [TestMethod]
     public void SaveThenLoadGivesEqualCountsAndBytes()
     {
         var counts = CooccurrenceCounts.Count(RandomCorpus(seed: 3, documents: 100, vocabularySize: 40), 40, window: 4);

@@ -1,4 +1,5 @@
 using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Coherence.Tests;
 
@@ -42,6 +43,45 @@ public sealed class VocabularyTests
         Assert.IsTrue(vocabulary.TryGetId("b", out id));
         Assert.AreEqual(2, id);
         Assert.AreEqual(0, vocabulary.GetId(Vocabulary.UnknownToken));
+    }
+
+    [TestMethod]
+    public void SlicesOfOneBufferGiveTheVocabularyAndIdsThatStringsGive()
+    {
+        // Training reads tokens as slices of the tokenizer's buffer, which the next row overwrites: the slices must count
+        // and encode exactly as strings do, with the literal unknown token and a lone surrogate still unknown.
+        string[][] corpus = [["b", "a", "c", "a"], ["b", "a", "d", "B", "<unk>", "x\uD800"], [], ["a", "x\uD800", "e"]];
+        var buffer = new char[64];
+        IEnumerable<VBuffer<ReadOnlyMemory<char>>> Slices()
+        {
+            foreach (var row in corpus)
+            {
+                var slices = new ReadOnlyMemory<char>[row.Length];
+                int at = 0;
+                for (int k = 0; k < row.Length; k++)
+                {
+                    row[k].CopyTo(buffer.AsSpan(at));
+                    slices[k] = buffer.AsMemory(at, row[k].Length);
+                    at += row[k].Length;
+                }
+                yield return new VBuffer<ReadOnlyMemory<char>>(row.Length, slices);
+                Array.Fill(buffer, '#'); // what a reused buffer does to a slice kept too long
+            }
+        }
+
+        var fromStrings = Vocabulary.Build(corpus, minCount: 1, maxSize: 100);
+        var fromSlices = Vocabulary.BuildFromSlices(Slices(), minCount: 1, maxSize: 100);
+
+        CollectionAssert.AreEqual(fromStrings.Tokens.ToArray(), fromSlices.Tokens.ToArray());
+        CollectionAssert.AreEqual(fromStrings.Frequencies.ToArray(), fromSlices.Frequencies.ToArray());
+        CollectionAssert.AreEqual(new[] { "<unk>", "a", "b", "B", "c", "d", "e" }, fromSlices.Tokens.ToArray());
+        int row = 0;
+        foreach (var slices in Slices())
+        {
+            var ids = new int[slices.Length];
+            fromSlices.Encode(slices.GetValues(), ids);
+            CollectionAssert.AreEqual(fromStrings.Encode(corpus[row++]), ids);
+        }
     }
 
     [TestMethod]

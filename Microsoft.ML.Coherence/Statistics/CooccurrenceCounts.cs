@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using Microsoft.ML.Coherence.Internal;
 
 namespace Microsoft.ML.Coherence.Statistics;
@@ -21,10 +20,11 @@ namespace Microsoft.ML.Coherence.Statistics;
 /// A cell overflows only after about 1.2e13 unit-weight pairs (window 16).
 /// </para>
 /// <para>
-/// Memory is one open-addressing hash table of (i, j) → count, at most half full (32 to 64 bytes per distinct
-/// pair), plus, once rows are read, a sorted row index (12 bytes per pair). It grows with the number of distinct
-/// co-occurring pairs (at most V², in practice far fewer), never with the length of the corpus.
-/// Not thread-safe: use one instance per worker and <see cref="Merge"/> them (as <see cref="Count"/> does).
+/// Memory, while counting, is one open-addressing hash table of (i, j) → count, at most half full (32 to 64 bytes per
+/// distinct pair), plus, once rows are read, a sorted row index (12 bytes per pair). It grows with the number of distinct
+/// co-occurring pairs (at most V², in practice far fewer), never with the length of the corpus. <see cref="Count(IEnumerable{int[]}, int, int, int, int)"/>
+/// splits the table by row across its workers and keeps only the row index (12 bytes per pair) once it is done.
+/// Not thread-safe: use one instance per worker and <see cref="Merge"/> them.
 /// </para>
 /// </remarks>
 public sealed class CooccurrenceCounts
@@ -35,11 +35,12 @@ public sealed class CooccurrenceCounts
     private const int FormatMagic = 0x434F4343; // "CCOC"
     private const int FormatVersion = 1;
 
-    private readonly PairCountTable _pairs = new();
+    // Null once the counts are held only as rows (after Count); rebuilt from them if counting goes on.
+    private PairCountTable? _pairs = new();
     private readonly long[] _rowSums;
     private readonly long[] _weights;
     private long _total;
-    private RowIndex? _rowIndex;
+    private PairRows? _rowIndex;
 
     /// <summary>Creates empty counts.</summary>
     /// <param name="vocabularySize">Number of token ids, the unknown id 0 included; at least 2.</param>
@@ -82,7 +83,7 @@ public sealed class CooccurrenceCounts
     public long DocumentsCounted { get; private set; }
 
     /// <summary>Number of ordered pairs (i, j) with a non-zero count.</summary>
-    public int NonZeroPairs => _pairs.Count;
+    public int NonZeroPairs => _pairs?.Count ?? _rowIndex!.Count;
 
     /// <summary>Sum of all counts, Σ_ij C[i, j].</summary>
     public double Total => (double)_total / Scale;
@@ -92,16 +93,19 @@ public sealed class CooccurrenceCounts
     /// <exception cref="ArgumentOutOfRangeException">An id is out of range; nothing of the document is counted.</exception>
     public void AddDocument(ReadOnlySpan<int> ids)
     {
-        for (var p = 0; p < ids.Length; p++)
-        {
-            if ((uint)ids[p] >= (uint)VocabularySize)
-            {
-                CoherenceThrow.ArgumentOutOfRange(nameof(ids), ids[p],
-                    $"Token id {ids[p]} at position {p} is outside the vocabulary; use 0..{VocabularySize - 1}.");
-            }
-        }
+        CheckIds(ids);
+        AddOwnedPairs(ids, owns: null);
+        TokensCounted += ids.Length;
+        DocumentsCounted++;
+    }
 
-        var pairs = _pairs;
+    /// <summary>
+    /// Counts the pairs of one (checked) document whose row i is owned (<paramref name="owns"/>[i]; null: every row), with
+    /// their row sums: workers that own disjoint rows count the whole corpus into disjoint tables and row sums.
+    /// </summary>
+    private void AddOwnedPairs(ReadOnlySpan<int> ids, bool[]? owns)
+    {
+        var pairs = _pairs ??= _rowIndex!.ToTable();
         var weights = _weights;
         var rowSums = _rowSums;
         var window = Window;
@@ -113,6 +117,7 @@ public sealed class CooccurrenceCounts
             {
                 continue;
             }
+            var ownsA = owns is null || owns[a];
             var end = Math.Min(ids.Length, p + window + 1);
             long sumA = 0;
             for (var q = p + 1; q < end; q++)
@@ -123,18 +128,23 @@ public sealed class CooccurrenceCounts
                     continue;
                 }
                 var w = weights[q - p];
-                pairs.Add(PairCountTable.Key(a, b), w);
-                pairs.Add(PairCountTable.Key(b, a), w);
-                sumA += w;
-                rowSums[b] += w;
+                if (ownsA)
+                {
+                    pairs.Add(PairCountTable.Key(a, b), w);
+                    sumA += w;
+                }
+                if (owns is null || owns[b])
+                {
+                    pairs.Add(PairCountTable.Key(b, a), w);
+                    rowSums[b] += w;
+                    total += w;
+                }
             }
             rowSums[a] += sumA;
-            total += 2 * sumA;
+            total += sumA;
         }
         _rowIndex = null;
         _total += total;
-        TokensCounted += ids.Length;
-        DocumentsCounted++;
     }
 
     /// <summary>Adds <paramref name="other"/>'s counts to these: the result equals counting both corpora in one pass.</summary>
@@ -153,11 +163,13 @@ public sealed class CooccurrenceCounts
                 $"Cannot merge counts of VocabularySize {other.VocabularySize} and Window {other.Window} into counts of " +
                 $"VocabularySize {VocabularySize} and Window {Window}; both must match.");
         }
-        foreach (var entry in other._pairs.Slots)
+        var rows = other.GetRowIndex();
+        var pairs = _pairs ??= _rowIndex!.ToTable();
+        for (var i = 0; i < VocabularySize; i++)
         {
-            if (entry.Key != PairCountTable.EmptyKey)
+            for (var k = rows.Starts[i]; k < rows.Starts[i + 1]; k++)
             {
-                _pairs.Add(entry.Key, entry.Value);
+                pairs.Add(PairCountTable.Key(i, rows.Columns[k]), rows.Values[k]);
             }
         }
         for (var i = 0; i < VocabularySize; i++)
@@ -184,6 +196,10 @@ public sealed class CooccurrenceCounts
     {
         CheckId(i, nameof(i));
         CheckId(j, nameof(j));
+        if (_pairs is null)
+        {
+            return _rowIndex!.Find(i, j);
+        }
         return _pairs.TryGetValue(PairCountTable.Key(i, j), out var count) ? count : 0;
     }
 
@@ -229,77 +245,77 @@ public sealed class CooccurrenceCounts
         {
             return false;
         }
-        foreach (var entry in _pairs.Slots)
-        {
-            if (entry.Key != PairCountTable.EmptyKey &&
-                (!other._pairs.TryGetValue(entry.Key, out var otherValue) || otherValue != entry.Value))
-            {
-                return false;
-            }
-        }
-        return true;
+        return GetRowIndex().ContentEquals(other.GetRowIndex());
     }
 
     /// <summary>
-    /// Counts a corpus in parallel: documents are cut into shards of <paramref name="documentsPerShard"/>, each
-    /// worker counts its shards, and the workers' counts are merged. The result is exactly that of one pass.
+    /// Counts a corpus in parallel: the corpus is read once, in shards of <paramref name="documentsPerShard"/> documents;
+    /// every worker reads every shard and counts the pairs of the rows it owns (row i belongs to worker i mod workers), so
+    /// the workers' tables never hold the same pair and together take the memory of one. The result is exactly that of
+    /// one pass, and holds its pairs as sorted rows (12 bytes a pair) with the tables released.
     /// </summary>
     /// <param name="documents">The encoded documents; read once, as a stream.</param>
     /// <param name="vocabularySize">Number of token ids, the unknown id 0 included.</param>
     /// <param name="window">Largest distance counted, 1..<see cref="MaxWindow"/>.</param>
-    /// <param name="documentsPerShard">Documents handed to a worker at a time; at least 1.</param>
+    /// <param name="documentsPerShard">Documents read before the workers count them; at least 1.</param>
     /// <param name="maxDegreeOfParallelism">Number of workers; -1 (or 0) for one per processor.</param>
     /// <returns>The counts.</returns>
-    /// <remarks>Memory is that of one set of counts per worker.</remarks>
     public static CooccurrenceCounts Count(
         IEnumerable<int[]> documents, int vocabularySize, int window, int documentsPerShard = 256, int maxDegreeOfParallelism = -1)
     {
         ArgumentNullException.ThrowIfNull(documents);
+        return Count(documents.Select(static ids => (ReadOnlyMemory<int>)ids), vocabularySize, window, documentsPerShard, maxDegreeOfParallelism);
+    }
+
+    /// <summary>As the public overload, over slices of a corpus the caller already holds (no copy a document).</summary>
+    internal static CooccurrenceCounts Count(
+        IEnumerable<ReadOnlyMemory<int>> documents, int vocabularySize, int window, int documentsPerShard = 256, int maxDegreeOfParallelism = -1)
+    {
         if (documentsPerShard < 1)
         {
             CoherenceThrow.ArgumentOutOfRange(nameof(documentsPerShard), documentsPerShard,
                 $"DocumentsPerShard is {documentsPerShard}; it must be at least 1.");
         }
+        var result = new CooccurrenceCounts(vocabularySize, window);
         var workers = new CooccurrenceCounts[maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount];
-        // Exactly one set of counts per worker (Parallel.ForEach would create one per replicated task);
-        // workers pull shards from one shared enumerator, so the corpus is still read once, as a stream.
-        using var shards = documents.Chunk(documentsPerShard).GetEnumerator();
-        try
+        var owned = new bool[workers.Length][];
+        for (var w = 0; w < workers.Length; w++)
         {
+            workers[w] = new CooccurrenceCounts(vocabularySize, window);
+            // Row i belongs to worker i mod workers: frequent (low) ids spread evenly. A lookup, not a division a pair.
+            owned[w] = new bool[vocabularySize];
+            for (var i = w; i < vocabularySize; i += workers.Length)
+            {
+                owned[w][i] = true;
+            }
+        }
+        foreach (var shard in documents.Chunk(documentsPerShard))
+        {
+            foreach (var document in shard)
+            {
+                result.CheckIds(document.Span);
+                result.TokensCounted += document.Length;
+                result.DocumentsCounted++;
+            }
             Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, w =>
             {
-                var local = workers[w] = new CooccurrenceCounts(vocabularySize, window);
-                while (true)
+                foreach (var document in shard)
                 {
-                    int[][] shard;
-                    lock (shards)
-                    {
-                        if (!shards.MoveNext())
-                        {
-                            return;
-                        }
-                        shard = shards.Current;
-                    }
-                    foreach (var document in shard)
-                    {
-                        local.AddDocument(document);
-                    }
+                    workers[w].AddOwnedPairs(document.Span, workers.Length == 1 ? null : owned[w]);
                 }
             });
         }
-        catch (AggregateException exception) when (exception.InnerExceptions.Count == 1)
+        // The workers' rows are disjoint: their sums add without overlap, and their tables become one set of rows.
+        foreach (var worker in workers)
         {
-            ExceptionDispatchInfo.Throw(exception.InnerExceptions[0]);
-        }
-        // Integer sums are associative, so which worker counted which shard does not change the result.
-        var result = workers.MaxBy(counts => counts?.NonZeroPairs ?? -1) ?? new CooccurrenceCounts(vocabularySize, window);
-        foreach (var counts in workers)
-        {
-            if (counts is not null && !ReferenceEquals(counts, result))
+            result._total += worker._total;
+            for (var i = 0; i < vocabularySize; i++)
             {
-                result.Merge(counts);
+                result._rowSums[i] += worker._rowSums[i];
             }
         }
+        result._rowIndex = PairRows.Build(vocabularySize, Array.ConvertAll(workers, static worker => worker._pairs));
+        result._pairs = null;
         return result;
     }
 
@@ -380,7 +396,7 @@ public sealed class CooccurrenceCounts
                     CoherenceThrow.InvalidData(What, $"entry ({i}, {j}) = {count} is out of range or out of order.");
                 }
                 previousColumn = j;
-                counts._pairs.Add(PairCountTable.Key(i, j), count);
+                counts._pairs!.Add(PairCountTable.Key(i, j), count);
                 counts._rowSums[i] += count;
             }
             counts._total += counts._rowSums[i];
@@ -400,41 +416,19 @@ public sealed class CooccurrenceCounts
         values = index.Values.AsSpan(start, end - start);
     }
 
-    private RowIndex GetRowIndex()
+    private PairRows GetRowIndex() => _rowIndex ??= PairRows.Build(VocabularySize, [_pairs]);
+
+    private void CheckIds(ReadOnlySpan<int> ids)
     {
-        if (_rowIndex is { } cached)
+        for (var p = 0; p < ids.Length; p++)
         {
-            return cached;
-        }
-        // Keys are (i << 32 | j), so sorting them orders the pairs by row, then column.
-        var keys = new long[_pairs.Count];
-        var values = new long[_pairs.Count];
-        var n = 0;
-        foreach (var entry in _pairs.Slots)
-        {
-            if (entry.Key != PairCountTable.EmptyKey)
+            if ((uint)ids[p] >= (uint)VocabularySize)
             {
-                (keys[n], values[n]) = (entry.Key, entry.Value);
-                n++;
+                CoherenceThrow.ArgumentOutOfRange(nameof(ids), ids[p],
+                    $"Token id {ids[p]} at position {p} is outside the vocabulary; use 0..{VocabularySize - 1}.");
             }
         }
-        Array.Sort(keys, values);
-        var starts = new int[VocabularySize + 1];
-        var columns = new int[n];
-        for (var k = 0; k < n; k++)
-        {
-            starts[(int)(keys[k] >> 32) + 1]++;
-            columns[k] = (int)keys[k];
-        }
-        for (var i = 0; i < VocabularySize; i++)
-        {
-            starts[i + 1] += starts[i];
-        }
-        return _rowIndex = new RowIndex(starts, columns, values);
     }
-
-    /// <summary>The pairs in compressed sparse row form: row i is [Starts[i], Starts[i + 1]).</summary>
-    private sealed record RowIndex(int[] Starts, int[] Columns, long[] Values);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckId(int id, string paramName)

@@ -78,6 +78,23 @@ public sealed class CoherenceTokenizer
     /// <exception cref="ArgumentException">The column is missing or is not text.</exception>
     public IEnumerable<string[]> Tokenize(IDataView data, string textColumn)
     {
+        CheckTextColumn(data, textColumn);
+        return TokenizeRows(data, textColumn);
+    }
+
+    /// <summary>As <see cref="Tokenize(IDataView, string)"/>, as slices of one reused buffer (see <see cref="TokenSlices"/>).</summary>
+    internal IEnumerable<VBuffer<ReadOnlyMemory<char>>> TokenizeToSlices(IDataView data, string textColumn)
+    {
+        CheckTextColumn(data, textColumn);
+        return TokenSlices(data, textColumn);
+    }
+
+    /// <summary>One row's tokens in the slice form <see cref="TokenizeToSlices"/> hands out (for callers that hold strings).</summary>
+    internal static VBuffer<ReadOnlyMemory<char>> AsSlices(string[] tokens) =>
+        new(tokens.Length, Array.ConvertAll(tokens, static token => token.AsMemory()));
+
+    private static void CheckTextColumn(IDataView data, string textColumn)
+    {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentException.ThrowIfNullOrEmpty(textColumn);
         var column = data.Schema.GetColumnOrNull(textColumn);
@@ -89,7 +106,6 @@ public sealed class CoherenceTokenizer
         {
             CoherenceThrow.SchemaMismatch(nameof(textColumn), textColumn, "String", column.Value.Type.ToString() ?? "");
         }
-        return TokenizeRows(data, textColumn);
     }
 
     /// <summary>Streams the tokens of each document, in order.</summary>
@@ -109,6 +125,24 @@ public sealed class CoherenceTokenizer
 
     private IEnumerable<string[]> TokenizeRows(IDataView data, string textColumn, string? nullFlagColumn = null)
     {
+        foreach (var tokens in TokenSlices(data, textColumn, nullFlagColumn))
+        {
+            var values = tokens.GetValues();
+            var row = new string[values.Length];
+            for (var k = 0; k < values.Length; k++)
+            {
+                row[k] = values[k].ToString();
+            }
+            yield return row;
+        }
+    }
+
+    /// <summary>
+    /// Streams each row's tokens as slices of the normalised text, without making a string per token. The buffer is the
+    /// cursor's own and is overwritten by the next row: read it before moving on, never keep it.
+    /// </summary>
+    internal IEnumerable<VBuffer<ReadOnlyMemory<char>>> TokenSlices(IDataView data, string textColumn, string? nullFlagColumn = null)
+    {
         var transformed = CreateEstimator(TokenColumn, textColumn).Fit(data).Transform(data);
         var tokenColumn = transformed.Schema[TokenColumn];
         var columns = nullFlagColumn is null ? [tokenColumn] : new[] { tokenColumn, transformed.Schema[nullFlagColumn] };
@@ -126,13 +160,12 @@ public sealed class CoherenceTokenizer
                     $"Row {cursor.Position} of the corpus is null; every row must be a string (use \"\" for an empty document).");
             }
             getter(ref tokens);
-            var row = new string[tokens.Length];
-            var k = 0;
-            foreach (var token in tokens.DenseValues())
+            // TokenizeIntoWords writes dense vectors; a sparse one would hide its implicit (empty) tokens from GetValues.
+            if (!tokens.IsDense)
             {
-                row[k++] = token.ToString();
+                tokens = new VBuffer<ReadOnlyMemory<char>>(tokens.Length, tokens.DenseValues().ToArray());
             }
-            yield return row;
+            yield return tokens;
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.ML.Data;
 using Microsoft.ML.Coherence.Internal;
 
 namespace Microsoft.ML.Coherence.Text;
@@ -60,16 +62,7 @@ public sealed class Vocabulary
     public static Vocabulary Build(IEnumerable<string[]> documents, int minCount, int maxSize)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        if (minCount < 1)
-        {
-            CoherenceThrow.ArgumentOutOfRange(nameof(minCount), minCount, $"MinCount is {minCount}; it must be at least 1.");
-        }
-        if (maxSize < 2)
-        {
-            CoherenceThrow.ArgumentOutOfRange(nameof(maxSize), maxSize,
-                $"MaxSize is {maxSize}; it must be at least 2 (the unknown token and one known token).");
-        }
-
+        CheckLimits(minCount, maxSize);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         long total = 0;
         foreach (var document in documents)
@@ -80,9 +73,50 @@ public sealed class Vocabulary
             }
             total += document.Length;
         }
+        return FromCounts(counts, total, minCount, maxSize, nameof(documents));
+    }
+
+    /// <summary>
+    /// Builds the vocabulary from token slices, as the tokenizer's cursor hands them out: a token becomes a string only the
+    /// first time it is seen, so a corpus costs memory in proportion to its distinct tokens, not to its length.
+    /// </summary>
+    internal static Vocabulary BuildFromSlices(IEnumerable<VBuffer<ReadOnlyMemory<char>>> documents, int minCount, int maxSize)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        CheckLimits(minCount, maxSize);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
+        long total = 0;
+        foreach (var document in documents)
+        {
+            var tokens = document.GetValues();
+            foreach (var token in tokens)
+            {
+                CollectionsMarshal.GetValueRefOrAddDefault(lookup, token.Span, out _)++;
+            }
+            total += tokens.Length;
+        }
+        return FromCounts(counts, total, minCount, maxSize, nameof(documents));
+    }
+
+    private static void CheckLimits(int minCount, int maxSize)
+    {
+        if (minCount < 1)
+        {
+            CoherenceThrow.ArgumentOutOfRange(nameof(minCount), minCount, $"MinCount is {minCount}; it must be at least 1.");
+        }
+        if (maxSize < 2)
+        {
+            CoherenceThrow.ArgumentOutOfRange(nameof(maxSize), maxSize,
+                $"MaxSize is {maxSize}; it must be at least 2 (the unknown token and one known token).");
+        }
+    }
+
+    private static Vocabulary FromCounts(Dictionary<string, long> counts, long total, int minCount, int maxSize, string documentsName)
+    {
         if (total == 0)
         {
-            CoherenceThrow.Argument(nameof(documents),
+            CoherenceThrow.Argument(documentsName,
                 "The corpus has no tokens; it needs at least one non-empty document.");
         }
 
@@ -173,6 +207,16 @@ public sealed class Vocabulary
             ids[k] = GetId(tokens[k]);
         }
         return ids;
+    }
+
+    /// <summary>Writes the ids of <paramref name="tokens"/> (0 for unknown ones) into <paramref name="ids"/>, which holds at least as many.</summary>
+    internal void Encode(ReadOnlySpan<ReadOnlyMemory<char>> tokens, Span<int> ids)
+    {
+        var lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        for (var k = 0; k < tokens.Length; k++)
+        {
+            ids[k] = lookup.TryGetValue(tokens[k].Span, out var id) ? id : UnknownId;
+        }
     }
 
     /// <summary>Writes the vocabulary in a versioned binary format (UTF-8 tokens, little-endian counts).</summary>

@@ -181,15 +181,18 @@ internal sealed class CheckpointStore
             string? mismatch;
             try
             {
-                mismatch = CheckpointModelSection.Mismatch(stream, model);
+                // Both sections, before either is loaded: a bad optimiser section must not leave the model half restored.
+                mismatch = CheckpointModelSection.Mismatch(stream, model) is { } modelMismatch
+                    ? $"its model section does not fit this run's model ({modelMismatch})"
+                    : optimizer.Mismatch(reader) is { } optimiserMismatch ? $"its optimiser section does not fit this run's optimiser ({optimiserMismatch})" : null;
             }
             catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
             {
-                mismatch = e.Message;
+                mismatch = $"it cannot be read ({e.Message})";
             }
             if (mismatch is not null)
             {
-                Skipped(path, $"its model section does not fit this run's model ({mismatch})");
+                Skipped(path, mismatch);
                 step = 0;
                 continue;
             }

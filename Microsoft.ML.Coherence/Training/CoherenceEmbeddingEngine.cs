@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.ML.Data;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Runtime;
@@ -26,6 +27,13 @@ internal static class CoherenceEmbeddingEngine
     /// distillation; null rebuilds each row's text from its known tokens.</param>
     public static CoherenceEmbeddingModel Train(IHostEnvironment environment, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
         IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null, Func<IReadOnlyList<int>, IReadOnlyList<string>>? rowTexts = null) =>
+        TrainOnSlices(environment, () => documents().Select(CoherenceTokenizer.AsSlices),
+            options, progress, cancellationToken, configure, labels, rowTexts);
+
+    /// <summary>As <see cref="Train"/>, with each row's tokens as slices of the tokenizer's reused buffer (no string a token).</summary>
+    public static CoherenceEmbeddingModel TrainOnSlices(IHostEnvironment environment, Func<IEnumerable<VBuffer<ReadOnlyMemory<char>>>> documents,
+        CoherenceEmbeddingOptions options, IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
         Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null, Func<IReadOnlyList<int>, IReadOnlyList<string>>? rowTexts = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
@@ -52,8 +60,12 @@ internal static class CoherenceEmbeddingEngine
         if (options.CheckpointDirectory is not null)
             CheckpointStore.EnsureWritable(options.CheckpointDirectory);
 
+        long workingSetBefore = Environment.WorkingSet;
         var prepared = PreparedCorpus.Prepare(() => Cancellable(documents(), cancellation.Token), options, seed, Log);
         cancellation.ThrowIfCancellationRequested();
+        // The passes' buffers and the counting tables are garbage now; released before libtorch allocates, the fit's peak is
+        // the larger of the two phases instead of their sum.
+        IdleMemory.Release(environment, workingSetBefore, "the corpus preparation");
         var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
         double statisticsSeconds = prepared.Seconds;
         options.Steps ??= StepsFor(options, train.TokenCount);
@@ -183,7 +195,7 @@ internal static class CoherenceEmbeddingEngine
         trainingTokens == 0 ? 0 : (double)options.Steps!.Value * options.BatchSize * CoherenceTrainer.SequenceLength(options, trainingTokens) / trainingTokens;
 
     /// <summary>The documents, stopping with <see cref="OperationCanceledException"/> once <paramref name="token"/> fires.</summary>
-    private static IEnumerable<string[]> Cancellable(IEnumerable<string[]> documents, CancellationToken token)
+    private static IEnumerable<T> Cancellable<T>(IEnumerable<T> documents, CancellationToken token)
     {
         foreach (var document in documents)
         {

@@ -25,7 +25,7 @@ internal sealed class LabelledDocuments
     /// <summary>
     /// The labelled documents of the training split: row i of <paramref name="labels"/> is document i of the corpus, and the
     /// training split keeps the rows for which <paramref name="isHeldOutForPerplexity"/> is false, in order (as
-    /// <see cref="TokenCorpus.Split"/> does). A labelled row is held out of the label loss when a seeded hash of its row index
+    /// <see cref="PreparedCorpus"/> encodes them). A labelled row is held out of the label loss when a seeded hash of its row index
     /// falls below <paramref name="holdOutFraction"/>; the first labelled row always trains.
     /// </summary>
     public static LabelledDocuments Select(LabeledCorpus labels, Func<int, bool> isHeldOutForPerplexity, double holdOutFraction, int seed)

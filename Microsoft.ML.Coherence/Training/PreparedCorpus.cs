@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
+using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Coherence.Training;
 
@@ -14,16 +15,17 @@ namespace Microsoft.ML.Coherence.Training;
 internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, TokenCorpus HeldOut, StatisticalField Field,
     int CooccurringPairs, double Seconds)
 {
-    /// <param name="documents">The tokenised rows, read twice.</param>
+    /// <param name="documents">The tokenised rows, read twice (each row's buffer only until the next).</param>
     /// <param name="options">The run's own copy of the options: a default <see cref="CoherenceEmbeddingOptions.NeighborCount"/> too
     /// large for the vocabulary is lowered in it.</param>
     /// <param name="seed">The run's seed (the held-out split).</param>
     /// <param name="log">Receives a line when a default is adapted to the data.</param>
-    public static PreparedCorpus Prepare(Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options, int seed, Action<string>? log = null)
+    public static PreparedCorpus Prepare(Func<IEnumerable<VBuffer<ReadOnlyMemory<char>>>> documents, CoherenceEmbeddingOptions options, int seed, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
+        long managedBefore = GC.GetTotalMemory(forceFullCollection: false);
         var isHeldOut = TokenCorpus.HeldOutRule(options.HeldOutFraction, seed);
-        var vocabulary = Vocabulary.Build(documents().Where((_, i) => !isHeldOut(i)), options.MinCount, options.MaxVocabularySize);
+        var vocabulary = Vocabulary.BuildFromSlices(documents().Where((_, i) => !isHeldOut(i)), options.MinCount, options.MaxVocabularySize);
         if (options.NeighborCount >= vocabulary.Count && !options.NeighborCountIsExplicit && vocabulary.Count >= 2)
         {
             log?.Invoke($"NeighborCount lowered from its default {options.NeighborCount} to {vocabulary.Count - 1}: the vocabulary has only " +
@@ -34,18 +36,36 @@ internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, 
             CoherenceThrow.OptionOutOfRange(nameof(options.NeighborCount), options.NeighborCount,
                 $"1..{vocabulary.Count - 1}: the vocabulary has {vocabulary.Count} tokens (the unknown token included); lower NeighborCount or MinCount");
 
-        var corpus = new TokenCorpus();
-        foreach (var tokens in documents())
-            corpus.AddDocument(vocabulary.Encode(tokens));
-        var (train, heldOut) = corpus.Split(isHeldOut);
+        // A long row leaves ML.NET's normalised text and token slices behind (about 15 bytes a character); collected here,
+        // the next pass reuses that memory instead of adding its own.
+        IdleMemory.CollectBetweenPasses(managedBefore);
+        var (train, heldOut) = Encode(documents(), vocabulary, isHeldOut);
+        IdleMemory.CollectBetweenPasses(managedBefore);
         if (train.TokenCount <= options.Window)
             CoherenceThrow.InvalidCorpus(
                 $"The training corpus has {train.TokenCount} tokens, not more than Window ({options.Window}): co-occurrence counting needs " +
                 "a corpus longer than the window. Add text, or lower Window.");
 
-        var counts = CooccurrenceCounts.Count(Enumerable.Range(0, train.DocumentCount).Select(i => train.Document(i).ToArray()),
-            vocabulary.Count, options.Window);
+        var counts = CooccurrenceCounts.Count(Enumerable.Range(0, train.DocumentCount).Select(train.DocumentMemory), vocabulary.Count, options.Window);
         var field = StatisticalField.Build(counts, options.NeighborCount, options.ContextSmoothing);
         return new PreparedCorpus(vocabulary, train, heldOut, field, counts.NonZeroPairs, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Pass 2: each row's token ids, straight into the training or the held-out corpus (one id buffer, reused).</summary>
+    private static (TokenCorpus Train, TokenCorpus HeldOut) Encode(IEnumerable<VBuffer<ReadOnlyMemory<char>>> documents, Vocabulary vocabulary,
+        Func<int, bool> isHeldOut)
+    {
+        var (train, heldOut) = (new TokenCorpus(), new TokenCorpus());
+        var ids = Array.Empty<int>();
+        int row = 0;
+        foreach (var document in documents)
+        {
+            var tokens = document.GetValues();
+            if (ids.Length < tokens.Length)
+                ids = new int[Math.Max(tokens.Length, 2 * ids.Length)];
+            vocabulary.Encode(tokens, ids);
+            (isHeldOut(row++) ? heldOut : train).AddDocument(ids.AsSpan(0, tokens.Length));
+        }
+        return (train, heldOut);
     }
 }

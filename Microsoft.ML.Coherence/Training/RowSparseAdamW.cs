@@ -249,6 +249,23 @@ internal sealed class RowSparseAdamW : IDisposable
         }
     }
 
+    /// <summary>Null when the state at the reader's position fits this optimiser's tensors; otherwise what does not.</summary>
+    public string? Mismatch(BinaryReader reader)
+    {
+        int count = reader.ReadInt32();
+        if (count != _tables.Length)
+            return $"its row-sparse optimiser state has {count} tables, this run's {_tables.Length}";
+        for (int i = 0; i < count; i++)
+        {
+            if ((TailHistory.Mismatch(reader, $"table {i}'s step history")
+                    ?? TensorHeader.Mismatch(reader.BaseStream, _firstMoment[i], $"table {i} first moment")
+                    ?? TensorHeader.Mismatch(reader.BaseStream, _secondMoment[i], $"table {i} second moment")
+                    ?? TensorHeader.Mismatch(reader.BaseStream, _lastStep[i], $"table {i} last step")) is { } mismatch)
+                return mismatch;
+        }
+        return null;
+    }
+
     /// <summary>Reads the state written by <see cref="Save"/> into this optimiser's tensors.</summary>
     /// <exception cref="InvalidDataException">The saved state is for another number of tables.</exception>
     public void Load(BinaryReader reader)

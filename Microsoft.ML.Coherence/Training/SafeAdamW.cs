@@ -88,6 +88,24 @@ internal sealed class SafeAdamW : IDisposable
         }
     }
 
+    /// <summary>Null when the state at the reader's position fits this optimiser's moments; otherwise what does not.</summary>
+    public string? Mismatch(BinaryReader reader)
+    {
+        long steps = reader.ReadInt64();
+        if (steps < 0)
+            return $"its optimiser has taken {steps} steps";
+        int count = reader.ReadInt32();
+        if (count != _parameters.Length)
+            return $"its optimiser state has {count} parameters, this run's {_parameters.Length}";
+        for (int i = 0; i < count; i++)
+        {
+            if ((TensorHeader.Mismatch(reader.BaseStream, _firstMoment[i], $"first moment {i}")
+                    ?? TensorHeader.Mismatch(reader.BaseStream, _secondMoment[i], $"second moment {i}")) is { } mismatch)
+                return mismatch;
+        }
+        return null;
+    }
+
     public void Load(BinaryReader reader)
     {
         long steps = reader.ReadInt64();

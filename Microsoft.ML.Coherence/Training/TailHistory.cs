@@ -50,6 +50,18 @@ internal sealed class TailHistory : IDisposable
         }
     }
 
+    /// <summary>Null when the history at the reader's position is whole (a count, then two doubles a step); otherwise what is
+    /// wrong. Reads past it without allocating.</summary>
+    public static string? Mismatch(BinaryReader reader, string name)
+    {
+        int count = reader.ReadInt32();
+        long bytes = 2L * sizeof(double) * count;
+        if (count < 0 || reader.BaseStream.Length - reader.BaseStream.Position < bytes)
+            return $"{name} declares {count} steps, which the file does not hold";
+        reader.BaseStream.Seek(bytes, SeekOrigin.Current);
+        return null;
+    }
+
     public void Load(BinaryReader reader)
     {
         int count = reader.ReadInt32();

@@ -25,21 +25,14 @@ internal sealed class TokenCorpus
         TokenCount = needed;
     }
 
-    public ReadOnlySpan<int> Document(int index)
+    public ReadOnlySpan<int> Document(int index) => DocumentMemory(index).Span;
+
+    /// <summary>Document <paramref name="index"/>'s ids as memory, valid until the next <see cref="AddDocument"/>.</summary>
+    public ReadOnlyMemory<int> DocumentMemory(int index)
     {
         long start = _starts[index];
         long end = index + 1 < _starts.Count ? _starts[index + 1] : TokenCount;
-        return _tokens.AsSpan((int)start, (int)(end - start));
-    }
-
-    /// <summary>Splits the documents into training and held-out corpora by <paramref name="isHeldOut"/> (document index).</summary>
-    public (TokenCorpus Train, TokenCorpus HeldOut) Split(Func<int, bool> isHeldOut)
-    {
-        var train = new TokenCorpus();
-        var heldOut = new TokenCorpus();
-        for (int i = 0; i < DocumentCount; i++)
-            (isHeldOut(i) ? heldOut : train).AddDocument(Document(i));
-        return (train, heldOut);
+        return _tokens.AsMemory((int)start, (int)(end - start));
     }
 
     /// <summary>

@@ -79,6 +79,21 @@ internal sealed class TrainingOptimizer : IDisposable
         _rows?.Save(writer);
     }
 
+    /// <summary>
+    /// Null when the state at the reader's position, as <see cref="Save"/> writes it, fits this optimiser tensor for tensor;
+    /// otherwise what does not. Allocates nothing the file declares (see <see cref="TensorHeader"/>).
+    /// </summary>
+    public string? Mismatch(BinaryReader reader)
+    {
+        int version = reader.ReadInt32();
+        if (version != FormatVersion)
+            return $"its optimiser state has version {version}, this build reads {FormatVersion}";
+        bool rowSparse = reader.ReadBoolean();
+        if (rowSparse != RowSparse)
+            return $"its optimiser state is {(rowSparse ? "row-sparse" : "dense")}, this run's {(RowSparse ? "row-sparse" : "dense")}";
+        return _dense.Mismatch(reader) ?? _rows?.Mismatch(reader);
+    }
+
     /// <exception cref="InvalidDataException">The state was saved by another version or in the other mode.</exception>
     public void Load(BinaryReader reader)
     {

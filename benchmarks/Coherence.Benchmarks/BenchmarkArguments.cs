@@ -8,7 +8,7 @@ namespace Coherence.Benchmarks;
 internal sealed record BenchmarkArguments
 {
     /// <summary>The modes, in the order --help lists them.</summary>
-    public static readonly string[] Modes = ["all", "training", "counting", "paired", "scoring", "downstream"];
+    public static readonly string[] Modes = ["all", "training", "counting", "paired", "scoring", "downstream", "memory"];
 
     /// <summary>The most steps of the training mode: the trainer logs progress every step only up to 200 steps.</summary>
     public const int MaxTrainingSteps = 200;
@@ -24,6 +24,15 @@ internal sealed record BenchmarkArguments
     /// <summary>Downstream mode: the labelled folder (train.tsv, test.tsv) and the training rows read from it.</summary>
     public string LabelledDirectory { get; init; } = "";
     public int Rows { get; init; } = 10_000;
+
+    /// <summary>Memory mode: millions of characters of text, characters a row (0: one row), Fit + Dispose cycles after.</summary>
+    public int Megabytes { get; init; } = 20;
+
+    /// <inheritdoc cref="Megabytes"/>
+    public int RowBytes { get; init; } = 1000;
+
+    /// <inheritdoc cref="Megabytes"/>
+    public int Cycles { get; init; }
 
     /// <summary>Paired mode: Option=value settings of the stage applied to both variants (the baseline keeps its coherence weights at 0).</summary>
     public IReadOnlyList<string> Settings { get; init; } = [];
@@ -75,6 +84,9 @@ internal sealed record BenchmarkArguments
             Settings = result.GetValue(Cli.Set) ?? [],
             LabelledDirectory = LabelledFolder(result.GetValue(Cli.Labelled) ?? Path.Combine(root, "data", "sample", "wordnet")),
             Rows = result.GetValue(Cli.Rows),
+            Megabytes = result.GetValue(Cli.Megabytes),
+            RowBytes = result.GetValue(Cli.RowBytes),
+            Cycles = result.GetValue(Cli.Cycles),
         };
     }
 
@@ -95,7 +107,7 @@ internal sealed record BenchmarkArguments
             "Cost benchmarks of Microsoft.ML.Coherence (benchmarks/README.md): training time per step, tokens/s and peak memory " +
             "growth with and without SCA, counting throughput, paired baseline-vs-SCA timing next to fastText, scoring throughput.");
         root.Arguments.Add(Cli.Mode);
-        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Set, Cli.Child, Cli.Labelled, Cli.Rows })
+        foreach (var option in new Option[] { Cli.Steps, Cli.Repeats, Cli.Corpus, Cli.Out, Cli.SkipFastText, Cli.Set, Cli.Child, Cli.Labelled, Cli.Rows, Cli.Megabytes, Cli.RowBytes, Cli.Cycles })
         {
             root.Options.Add(option);
         }
@@ -108,7 +120,7 @@ internal sealed record BenchmarkArguments
         public static readonly Argument<string> Mode = ToolCommandLine.CheckedArgument("mode",
             "all (training and counting), training, counting, paired (baseline and SCA steps in turn in one process, then fastText " +
             "skip-gram and cbow on the same text), scoring, or downstream (SDCA iterations and fit time on FeaturizeText alone and " +
-            "next to the stage, one process; --repeats seeds).",
+            "next to the stage, one process; --repeats seeds), or memory (peak memory of one Fit on --megabytes of text in rows of --row-bytes; --cycles).",
             ToolCommandLine.OneOf(Modes), $"a mode; valid: {string.Join(", ", Modes)}", () => "all");
 
         public static readonly Option<int> Steps = ToolCommandLine.Int("--steps",
@@ -123,6 +135,9 @@ internal sealed record BenchmarkArguments
         public static readonly Option<string?> Labelled = ToolCommandLine.OptionalText("--labelled",
             "Downstream mode: a folder with train.tsv and test.tsv, label<TAB>text (default: data/sample/wordnet).");
 
+        public static readonly Option<int> Megabytes = ToolCommandLine.Int("--megabytes", "Memory mode: millions of characters of text (the corpus repeated).", 20, 1);
+        public static readonly Option<int> RowBytes = ToolCommandLine.Int("--row-bytes", "Memory mode: characters a row; 0 for the whole text in one row.", 1000, 0);
+        public static readonly Option<int> Cycles = ToolCommandLine.Int("--cycles", "Memory mode: Fit + Dispose cycles of the spam sample to run after (0 for none).", 0, 0);
         public static readonly Option<int> Rows = ToolCommandLine.Int("--rows", "Downstream mode: training rows read (test rows: a third of it).", 10_000, 10);
 
         public static readonly Option<string[]?> Set = CreateSet();

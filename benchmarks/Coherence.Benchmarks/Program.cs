@@ -52,6 +52,9 @@ internal static class Program
             case "downstream":
                 DownstreamBenchmark.Run(arguments);
                 return 0;
+            case "memory":
+                FitMemoryBenchmark.Run(arguments);
+                return 0;
         }
 
         var results = new BenchmarkResults
