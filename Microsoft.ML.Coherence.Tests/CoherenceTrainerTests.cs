@@ -229,7 +229,7 @@ public sealed class CoherenceTrainerTests
         string[] expected =
         [
             "draws (host)", "ids, alignment rows and mask", "gather and catch up rows", "forward: language model",
-            "forward: coherence terms (and document terms)", "backward", "clip and finite check", "update",
+            "forward: alignment", "forward: uniformity", "backward", "clip and finite check", "update",
         ];
         var medians = phases.Medians(skip: 1);
         CollectionAssert.AreEqual(expected, medians.Select(p => p.Phase).ToArray());

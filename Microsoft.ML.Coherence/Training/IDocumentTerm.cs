@@ -6,11 +6,17 @@ namespace Microsoft.ML.Coherence.Training;
 /// <summary>
 /// A training term on pooled documents, with a head of its own that is not exported: the label term
 /// (<see cref="LabelHead"/>) and the teacher's row distillation term (<see cref="Distillation.TeacherRowHead"/>). The
-/// trainer adds <see cref="Weight"/> × <see cref="Loss"/> of every term to the step's loss, and after its own update lets
-/// each term step its head. Terms draw their documents from (seed, step), so runs repeat and resume alike.
+/// trainer adds <see cref="Weight"/> × <see cref="Loss"/> of every term to the step's loss (as for every
+/// <see cref="ITrainingTerm"/>), and after its own update lets each term step its head. Terms draw their documents from (seed, step), so runs repeat and resume alike.
 /// </summary>
-internal interface IDocumentTerm : IDisposable
+internal interface IDocumentTerm : ITrainingTerm, IDisposable
 {
+    string ITrainingTerm.Phase => $"forward: {GetType().Name}";
+
+    Tensor? ITrainingTerm.Loss(StepBatch batch) => Loss(batch.Model, batch.Step);
+
+    double ITrainingTerm.WeightAt(StepBatch batch) => Weight;
+
     /// <summary>The term's weight in the total loss.</summary>
     float Weight { get; }
 
