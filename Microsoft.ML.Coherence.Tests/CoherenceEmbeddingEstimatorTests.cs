@@ -91,7 +91,7 @@ public sealed class CoherenceEmbeddingEstimatorTests
         StringAssert.Contains(shortCorpus.Message, "not more than Window (5)");
         var bigK = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new CoherenceEmbeddingEstimator(Ml, "F", "Text", new CoherenceEmbeddingOptions { Steps = 2, MinCount = 1, NeighborCount = 40, Seed = 1 }).Fit(Rows("a b c a b c a b c d e f")));
         StringAssert.Contains(bigK.Message, "Option 'NeighborCount' is 40");
-        var nullRows = Assert.ThrowsExactly<ArgumentException>(() => Training.CoherenceEmbeddingEngine.Train(Ml, () => new Text.CoherenceTokenizer(Ml).Tokenize(new[] { "a b", null, "c" }), options));
+        var nullRows = Assert.ThrowsExactly<ArgumentException>(() => CoherenceEmbeddingEngine.Train(Ml, () => new Text.CoherenceTokenizer(Ml).Tokenize(new[] { "a b", null, "c" }), options));
         StringAssert.Contains(nullRows.Message, "Row 1 of the corpus is null");
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Corpus;
 using Microsoft.ML.Coherence.Training;
 
 namespace Microsoft.ML.Coherence.Tests;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Scoring;
 
 namespace Microsoft.ML.Coherence.Tests;

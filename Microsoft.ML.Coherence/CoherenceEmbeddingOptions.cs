@@ -293,6 +293,10 @@ public sealed class CoherenceEmbeddingOptions
     /// <summary>Whether both coherence terms are off, i.e. this is the baseline.</summary>
     public bool IsBaseline => CoherenceWeight == 0 && UniformityWeight == 0;
 
+    /// <summary>Whether a fit with these (resolved) options trains the teacher's row distillation term: a teacher, a row weight
+    /// and a row sample above 0, and at least one step to read the rows.</summary>
+    internal bool TeacherTrainsRows => Teacher is not null && TeacherRowWeight > 0 && TeacherRowSample > 0 && Steps != 0;
+
     /// <summary>These options with both coherence weights 0: the baseline, which differs from them only in the coherence terms.</summary>
     public CoherenceEmbeddingOptions AsBaseline()
     {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Corpus;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Training;

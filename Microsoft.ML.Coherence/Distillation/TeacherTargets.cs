@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Corpus;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -65,7 +66,7 @@ internal sealed class TeacherTargets
         long texts = words.Length;
         LabelledDocument[] rows = [];
         TeacherVectors? rowVectors = null;
-        if (TrainsRows(options))
+        if (options.TeacherTrainsRows)
         {
             rows = SampleRows(train, isHeldOut, rowCount, options.TeacherRowSample, seed);
             if (rows.Length > 0)
@@ -82,11 +83,6 @@ internal sealed class TeacherTargets
         }
         return new TeacherTargets(distilled, rows, rowVectors, seconds, texts);
     }
-
-    /// <summary>Whether a fit with these (resolved) options trains the row distillation term: a teacher, a row weight and a row
-    /// sample above 0, and at least one step to read the rows.</summary>
-    public static bool TrainsRows(CoherenceEmbeddingOptions options) =>
-        options.Teacher is not null && options.TeacherRowWeight > 0 && options.TeacherRowSample > 0 && options.Steps != 0;
 
     /// <summary>
     /// A seeded sample of at most <paramref name="cap"/> training documents with a known word, in row order; Label numbers them.

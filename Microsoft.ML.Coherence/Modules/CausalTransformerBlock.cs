@@ -25,10 +25,10 @@ internal sealed class CausalTransformerBlock : nn.Module<Tensor, Tensor>
     public CausalTransformerBlock(int dimension, int heads, Generator generator) : base(nameof(CausalTransformerBlock))
     {
         _heads = heads;
-        norm1 = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
+        norm1 = nn.LayerNorm(dimension, eps: CoherenceEncoderWeights.LayerNormEpsilon);
         qkv = new SeededLinear(dimension, 3 * dimension, generator);
         @out = new SeededLinear(dimension, dimension, generator);
-        norm2 = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
+        norm2 = nn.LayerNorm(dimension, eps: CoherenceEncoderWeights.LayerNormEpsilon);
         mlp1 = new SeededLinear(dimension, 4 * dimension, generator);
         mlp2 = new SeededLinear(4 * dimension, dimension, generator);
         RegisterComponents();
@@ -50,7 +50,7 @@ internal sealed class CausalTransformerBlock : nn.Module<Tensor, Tensor>
         return y.MoveToOuterDisposeScope();
     }
 
-    public Scoring.CoherenceBlockWeights ToWeights() => new()
+    public CoherenceBlockWeights ToWeights() => new()
     {
         Norm1Weight = Values(norm1.weight!), Norm1Bias = Values(norm1.bias!),
         QkvWeight = Values(qkv.Weight), QkvBias = Values(qkv.Bias),

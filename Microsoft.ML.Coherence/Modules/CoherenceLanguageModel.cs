@@ -56,7 +56,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
             positions = SmallNormal(contextLength, dimension, random);
             for (int i = 0; i < layers; i++)
                 blocks.Add(new CausalTransformerBlock(dimension, heads, random));
-            final_norm = nn.LayerNorm(dimension, eps: Scoring.CoherenceEncoderWeights.LayerNormEpsilon);
+            final_norm = nn.LayerNorm(dimension, eps: CoherenceEncoderWeights.LayerNormEpsilon);
         }
         RegisterComponents();
     }
@@ -216,7 +216,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Copies the weights to plain arrays for ONNX export and scoring; with subwords the embeddings are the composed vectors.</summary>
-    public Scoring.CoherenceEncoderWeights ToEncoderWeights()
+    public CoherenceEncoderWeights ToEncoderWeights()
     {
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Modules;
 using static Microsoft.ML.Coherence.Scoring.OnnxGraphBuilder;
 
 namespace Microsoft.ML.Coherence.Scoring;

@@ -1,6 +1,7 @@
 using DataType = Onnx.TensorProto.Types.DataType;
 using Google.Protobuf;
 using Onnx;
+using Microsoft.ML.Coherence.Modules;
 using static Microsoft.ML.Coherence.Scoring.OnnxGraphBuilder;
 
 namespace Microsoft.ML.Coherence.Scoring;

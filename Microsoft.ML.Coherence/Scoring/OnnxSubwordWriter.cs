@@ -1,4 +1,5 @@
 using DataType = Onnx.TensorProto.Types.DataType;
+using Microsoft.ML.Coherence.Modules;
 using static Microsoft.ML.Coherence.Scoring.OnnxGraphBuilder;
 
 namespace Microsoft.ML.Coherence.Scoring;

@@ -1,3 +1,5 @@
+using Microsoft.ML.Coherence.Modules;
+
 namespace Microsoft.ML.Coherence.Scoring;
 
 /// <summary>

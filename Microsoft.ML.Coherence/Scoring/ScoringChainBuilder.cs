@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Data;

@@ -1,3 +1,5 @@
+using Microsoft.ML.Coherence.Corpus;
+using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Training;
 
 namespace Microsoft.ML.Coherence.Scoring;

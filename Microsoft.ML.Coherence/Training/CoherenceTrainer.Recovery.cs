@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Corpus;
 using Microsoft.ML.Coherence.Internal;
 
 namespace Microsoft.ML.Coherence.Training;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Corpus;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Coherence.Internal;
@@ -84,7 +85,7 @@ internal sealed partial class CoherenceTrainer : IDisposable
         Model.to(device);
         // Subwords, an untied output table and the document terms (label, teacher rows: they read E outside the step's rows) train densely.
         _rowSparse = !denseEmbeddingUpdate && options.SampledSoftmaxNegatives > 0 && options.SubwordBuckets == 0 && options.TieOutputEmbedding
-            && options.LabelColumnName is null && !Distillation.TeacherTargets.TrainsRows(options);
+            && options.LabelColumnName is null && !options.TeacherTrainsRows;
         _optimizer = new TrainingOptimizer(Model, options.LearningRate, options.WeightDecay, _rowSparse);
         _indexer = new StepIndexer(Model, _optimizer, _rowSparse, device);
         _evaluator = new TrainingEvaluator(Model, options, device);
@@ -114,14 +115,15 @@ internal sealed partial class CoherenceTrainer : IDisposable
 
     private LabelHead? _labelHead;
 
-    /// <summary>The teacher's row distillation term (<see cref="Distillation.TeacherRowHead"/>), or null; setting it adds it to the step's document terms.</summary>
-    internal Distillation.TeacherRowHead? TeacherHead
+    /// <summary>The teacher's row distillation term (Distillation's TeacherRowHead, attached by the engine), or null; setting it
+    /// adds it to the step's document terms.</summary>
+    internal IDocumentTerm? TeacherHead
     {
         get => _teacherHead;
         set => _teacherHead = Attach(_teacherHead, value);
     }
 
-    private Distillation.TeacherRowHead? _teacherHead;
+    private IDocumentTerm? _teacherHead;
 
     // The step's loss terms in the order they are summed: language model, alignment, uniformity, then the document terms
     // (label, teacher rows) in the order they were attached.

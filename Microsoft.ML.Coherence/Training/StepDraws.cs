@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Statistics;
 
 namespace Microsoft.ML.Coherence.Training;

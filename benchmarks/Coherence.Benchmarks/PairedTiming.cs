@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Corpus;
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;

@@ -4,7 +4,7 @@ using Microsoft.ML.Coherence.Statistics;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Corpus;
 
 /// <summary>
 /// Everything training needs from the text, made in two streaming passes: the vocabulary (pass 1);

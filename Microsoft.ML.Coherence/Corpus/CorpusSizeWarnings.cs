@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Corpus;
 
 /// <summary>
 /// What a run's figures can and cannot mean when its corpus is small: the warnings a fit writes to the log and to

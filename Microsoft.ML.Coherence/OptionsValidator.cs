@@ -1,4 +1,6 @@
-namespace Microsoft.ML.Coherence.Internal;
+using Microsoft.ML.Coherence.Internal;
+
+namespace Microsoft.ML.Coherence;
 
 /// <summary>Checks <see cref="CoherenceEmbeddingOptions"/> at the boundary, before any work starts.</summary>
 internal static class OptionsValidator

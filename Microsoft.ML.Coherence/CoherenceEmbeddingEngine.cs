@@ -1,12 +1,15 @@
+using Microsoft.ML.Coherence.Corpus;
+using Microsoft.ML.Coherence.Training;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Data;
+using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Text;
 using Microsoft.ML.Runtime;
 using TorchSharp;
 
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence;
 
 /// <summary>
 /// From tokenised documents to a trained <see cref="CoherenceEmbeddingModel"/>: vocabulary (pass 1),
@@ -174,7 +177,7 @@ internal static class CoherenceEmbeddingEngine
     }
 
     /// <summary>The trained encoder, with what its pooling needs from the training text (SIF's weights and common component) and the label head's bigrams.</summary>
-    private static Scoring.CoherenceEncoderWeights EncoderWeights(CoherenceTrainer trainer, LabelHead? labelHead, CoherenceEmbeddingOptions options,
+    private static CoherenceEncoderWeights EncoderWeights(CoherenceTrainer trainer, LabelHead? labelHead, CoherenceEmbeddingOptions options,
         Vocabulary vocabulary, TokenCorpus train)
     {
         var weights = trainer.Model.ToEncoderWeights();

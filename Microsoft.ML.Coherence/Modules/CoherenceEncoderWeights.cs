@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Coherence.Scoring;
+namespace Microsoft.ML.Coherence.Modules;
 
 /// <summary>
 /// The trained encoder as plain arrays (row-major), independent of TorchSharp: what the ONNX

@@ -1,7 +1,7 @@
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Data;
 
-namespace Microsoft.ML.Coherence.Training;
+namespace Microsoft.ML.Coherence.Corpus;
 
 /// <summary>
 /// The label of every row of the corpus, as a class index (-1 for a row without a label), read in one streaming pass
