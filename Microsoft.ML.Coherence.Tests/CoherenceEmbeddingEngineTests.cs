@@ -48,7 +48,7 @@ public sealed class CoherenceEmbeddingEngineTests
         // agreement@5 0.677 vs 0.502, effective rank 10.2 of 16; centre word, coherence 0.964 vs 0.949, agreement@5
         // 0.658 vs 0.502, effective rank 10.1; next token with an untied output table, coherence 0.963 vs 0.942, agreement@5
         // 0.700 vs 0.519, effective rank 10.2. With subwords (4,096 buckets) the words' shared spelling ("g3w1", "g3w7") plants
-        // the groups for the baseline too: coherence 0.976 vs 0.973, agreement@5 0.665 vs 0.483, so that case is not a row here. The raw coherence score rewards collapse (see the README): its margin is small.
+        // the groups for the baseline too: coherence 0.976 vs 0.973, agreement@5 0.665 vs 0.483, so that case is not a row here. The raw coherence score rewards collapse (see docs/method.md): its margin is small.
         Assert.IsTrue(scaCoherence > baseCoherence + 0.01, $"mean coherence: SCA {scaCoherence:F4} vs baseline {baseCoherence:F4}; margin 0.01");
         Assert.IsTrue(scaAgreement > baseAgreement + 0.10, $"neighbour agreement@5: SCA {scaAgreement:F4} vs baseline {baseAgreement:F4}; margin 0.10");
         Assert.IsTrue(scaRank > 0.5 * sca.EmbeddingDimension, $"effective rank {scaRank:F2} must stay above d/2 = {sca.EmbeddingDimension / 2}");

@@ -164,7 +164,7 @@ public sealed class LabelAwareTests
     /// <summary>
     /// The same planted corpus with the library's label budget (LabelBatchSize null: 4 passes over the 360 labelled
     /// training rows in 200 steps, 8 a step): the label-aware stage still beats the unsupervised one by a wide margin,
-    /// though by less than with 32 rows a step (small corpora, few steps: see the README's label budget).
+    /// though by less than with 32 rows a step (small corpora, few steps: see docs/usage.md, "The label budget").
     /// </summary>
     [TestMethod]
     public void AtTheDefaultLabelBudgetTheLabelAwareStageStillBeatsTheUnsupervisedOne()

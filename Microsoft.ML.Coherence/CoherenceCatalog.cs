@@ -31,7 +31,7 @@ public static class CoherenceCatalog
     /// <para>When not to use the label-aware mode (<see cref="CoherenceEmbeddingOptions.LabelColumnName"/>): when the
     /// downstream classifier trains on the same labelled rows, next to FeaturizeText. Its features fit those rows' labels,
     /// the classifier trusts them too much, and on unseen rows it measured below FeaturizeText with the unsupervised
-    /// stage (README, "Label-aware mode").</para>
+    /// stage (docs/usage.md, "Label-aware mode").</para>
     /// </remarks>
     /// <example>See examples/Quickstart/Program.cs.</example>
     public static CoherenceEmbeddingEstimator CoherenceEmbeddings(this TransformsCatalog.TextTransforms catalog,
