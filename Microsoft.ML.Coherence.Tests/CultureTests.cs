@@ -57,4 +57,18 @@ public sealed class CultureTests
             summary = log.Single(l => l.StartsWith("Vocabulary ", StringComparison.Ordinal));
         StringAssert.Matches(summary, new System.Text.RegularExpressions.Regex(@"field built in \d+\.\d s; device cpu; 2 steps \(\d+\.\d\d epochs\)\.$".Replace(" s;", "s;")), summary);
     }
+
+    [TestMethod]
+    public void ACountInACorpusErrorIsWrittenWithoutTheCulturesGroupSeparator()
+    {
+        // 1,200 rows, none labelled: de-DE would write "1.200", which reads as 1.2.
+        var ml = new MLContext(seed: 1);
+        var rows = TestData.PlantedCorpus.Generate(groups: 3, wordsPerGroup: 8, sentences: 1200, sentenceLength: 8, inGroupShare: 0.9, seed: 2)
+            .Select(t => new TestData.SampleData.Row { Text = t, Label = "" });
+        var options = TestData.PlantedCorpus.TinyOptions(steps: 2);
+        options.LabelColumnName = "Label";
+        var error = InGerman(() => Assert.Throws<Exception>(() =>
+            ml.Transforms.Text.CoherenceEmbeddings("F", "Text", options).Fit(ml.Data.LoadFromEnumerable(rows))));
+        Assert.Contains("has no label in 1,200 rows", error.Message);
+    }
 }

@@ -122,7 +122,8 @@ internal static class CoherenceEmbeddingEngine
             throw new InvalidOperationException(
                 $"The label column gave {labels.RowLabels.Length} rows and the text column {train.DocumentCount + heldOut.DocumentCount}: they must be read from the same rows.");
         if (labels.LabelledRows == 0)
-            CoherenceThrow.InvalidCorpus($"The label column '{options.LabelColumnName}' has no label in {labels.RowLabels.Length:N0} rows (every value is empty or the missing key): " +
+            CoherenceThrow.InvalidCorpus(string.Create(CultureInfo.InvariantCulture,
+                $"The label column '{options.LabelColumnName}' has no label in {labels.RowLabels.Length:N0} rows (every value is empty or the missing key): ") +
                 "give some rows a label, or set LabelColumnName to null.");
         if (options.LabelWeight == 0)
         {
@@ -172,7 +173,8 @@ internal static class CoherenceEmbeddingEngine
         var bigrams = Statistics.WordBigrams.Build(documents.Training.Select(d => train.Document(d.Document).ToArray()), options.WordBigrams, options.MinCount);
         log(bigrams is null
             ? $"No word bigram of the labelled training documents is seen {options.MinCount} times (MinCount): no bigrams."
-            : $"Word bigrams: {bigrams.RowCount - 1:N0} vectors (at most {options.WordBigrams:N0}, seen at least {options.MinCount} times in the labelled training documents), {bigrams.SlotCount:N0} hash slots.");
+            : string.Create(CultureInfo.InvariantCulture, $"Word bigrams: {bigrams.RowCount - 1:N0} vectors (at most {options.WordBigrams:N0}, " +
+                $"seen at least {options.MinCount} times in the labelled training documents), {bigrams.SlotCount:N0} hash slots."));
         return bigrams;
     }
 

@@ -19,7 +19,8 @@ internal sealed class TokenCorpus
     {
         long needed = TokenCount + ids.Length;
         if (needed > Array.MaxLength)
-            throw new InvalidOperationException($"The corpus exceeds {Array.MaxLength:N0} tokens, the most one training run holds; train on a sample.");
+            throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The corpus exceeds {Array.MaxLength:N0} tokens, the most one training run holds; train on a sample."));
         if (needed > _tokens.Length)
             Array.Resize(ref _tokens, (int)Math.Min(Array.MaxLength, Math.Max(needed, 2L * _tokens.Length)));
         _starts.Add(TokenCount);
