@@ -248,7 +248,7 @@ public sealed class BadInputMatrixTests
         var data = ml.Data.LoadFromEnumerable(Corpus.Select(t => new { Text = t, __coherence_tokens__ = 1f }));
         var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", Tiny(steps: 20));
         int reports = 0;
-        estimator.Progress = new SynchronousProgress(_ => reports++);
+        estimator = estimator.WithProgress(new SynchronousProgress(_ => reports++));
         var error = Assert.ThrowsExactly<ArgumentException>(() => estimator.Fit(data));
         Assert.AreEqual("The input already has a column named '__coherence_tokens__', which the coherence scoring chain uses internally; rename that column. (Parameter 'inputSchema')", error.Message);
         Assert.AreEqual(0, reports, "no training step ran");
@@ -373,7 +373,7 @@ public sealed class BadInputMatrixTests
         var ml = new MLContext(seed: 1);
         var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
         int reports = 0;
-        estimator.Progress = new SynchronousProgress(_ => reports++);
+        estimator = estimator.WithProgress(new SynchronousProgress(_ => reports++));
 
         var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => estimator.Fit(Data(ml, ["a b c a b c a b c d e f"])));
         Assert.AreEqual(option, error.ParamName);
@@ -611,8 +611,8 @@ public sealed class BadInputMatrixTests
         var ml = new MLContext(seed: 1);
         var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", CheckpointOptions(directory));
         using var cancel = new CancellationTokenSource();
-        estimator.CancellationToken = cancel.Token;
-        estimator.Progress = new SynchronousProgress(p => { if (p.Step == 13) cancel.Cancel(); });
+        estimator = estimator.WithCancellation(cancel.Token);
+        estimator = estimator.WithProgress(new SynchronousProgress(p => { if (p.Step == 13) cancel.Cancel(); }));
         Assert.ThrowsExactly<OperationCanceledException>(() => estimator.Fit(Data(ml, Corpus)));
         CollectionAssert.AreEquivalent(new[] { CheckpointStore.FileName(5), CheckpointStore.FileName(10) },
             Directory.GetFiles(directory).Select(Path.GetFileName).ToArray());

@@ -38,6 +38,26 @@ public sealed class CoherenceEmbeddingEstimatorTests
         Ml.Data.CreateEnumerable<FeatureRow>(transformer.Transform(data), reuseRowObject: false).Select(f => f.Features).ToArray();
 
     [TestMethod]
+    public void OptionsAreFixedAtCreationAndProgressAndCancellationMakeNewEstimators()
+    {
+        var options = new CoherenceEmbeddingOptions { Steps = 7 };
+        var estimator = Ml.Transforms.Text.CoherenceEmbeddings("F", "Text", options);
+        options.Steps = 9;                      // the caller's object is not the estimator's
+        estimator.GetOptions().Steps = 11;      // nor is the copy GetOptions returns
+        Assert.AreEqual(7, estimator.GetOptions().Steps);
+
+        var progress = new Progress<CoherenceTrainingProgress>();
+        using var cancellation = new CancellationTokenSource();
+        var reporting = estimator.WithProgress(progress).WithCancellation(cancellation.Token);
+        Assert.IsNull(estimator.Progress, "the original estimator is unchanged");
+        Assert.AreEqual(CancellationToken.None, estimator.CancellationToken);
+        Assert.AreSame(progress, reporting.Progress, "WithCancellation keeps the progress");
+        Assert.AreEqual(cancellation.Token, reporting.CancellationToken);
+        Assert.AreEqual(7, reporting.GetOptions().Steps);
+        Assert.AreEqual(("F", "Text"), (reporting.OutputColumnName, reporting.InputColumnName));
+    }
+
+    [TestMethod]
     public void EstimatorAndTransformerSchemasAgree()
     {
         var data = Ml.Data.LoadFromEnumerable(Train.Take(5));

@@ -15,10 +15,10 @@ public sealed class ExampleProgressTests
         Console.SetOut(captured);
         try
         {
-            int result = TrainingProgress.Show(estimator, () =>
+            int result = TrainingProgress.Show(estimator, withProgress =>
             {
                 for (int step = 1; step <= 346; step++)
-                    estimator.Progress!.Report(Progress(step, 346));
+                    withProgress.Progress!.Report(Progress(step, 346));
                 return 42;
             });
             Assert.AreEqual(42, result, "Show returns what the fit returns");

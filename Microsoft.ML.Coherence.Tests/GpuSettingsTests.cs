@@ -81,7 +81,7 @@ public sealed class GpuSettingsTests
         var ml = new MLContext(seed: 1);
         var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", PlantedCorpus.TinyOptions(steps: 20));
         int reports = 0;
-        estimator.Progress = new Progress<CoherenceTrainingProgress>(_ => Interlocked.Increment(ref reports));
+        estimator = estimator.WithProgress(new Progress<CoherenceTrainingProgress>(_ => Interlocked.Increment(ref reports)));
         ml.GpuDeviceId = 0;
         ml.FallbackToCpu = false;
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => estimator.Fit(Data(ml)));
@@ -117,7 +117,7 @@ public sealed class GpuSettingsTests
         options.ScoringGpuDeviceId = 0;
         var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
         int reports = 0;
-        estimator.Progress = new Progress<CoherenceTrainingProgress>(_ => Interlocked.Increment(ref reports));
+        estimator = estimator.WithProgress(new Progress<CoherenceTrainingProgress>(_ => Interlocked.Increment(ref reports)));
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => estimator.Fit(Data(ml)));
         Assert.AreEqual(
             "Option 'ScoringGpuDeviceId' is 0, but the ONNX Runtime in this application has no CUDA execution provider " +

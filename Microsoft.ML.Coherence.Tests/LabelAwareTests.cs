@@ -128,7 +128,7 @@ public sealed class LabelAwareTests
         using var unsupervised = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, plainOptions).Fit(train);
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, labelOptions);
         var reports = new List<CoherenceTrainingProgress>();
-        estimator.Progress = new SynchronousProgress(reports.Add);
+        estimator = estimator.WithProgress(new SynchronousProgress(reports.Add));
         using var labelAware = estimator.Fit(train);
 
         var (plainTrain, plainTest) = DownstreamAccuracy(ml, unsupervised, train, test);

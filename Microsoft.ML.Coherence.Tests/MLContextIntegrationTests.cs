@@ -42,7 +42,7 @@ public sealed class MLContextIntegrationTests
         var ml = new MLContext(seed: 1);
         var estimator = Estimator(ml, catalog, Steps);
         int cancelledAt = 0, lastStep = 0;
-        estimator.Progress = new SynchronousProgress(p =>
+        estimator = estimator.WithProgress(new SynchronousProgress(p =>
         {
             lastStep = p.Step;
             if (p.Step >= 20 && cancelledAt == 0)
@@ -50,7 +50,7 @@ public sealed class MLContextIntegrationTests
                 cancelledAt = p.Step;
                 CancelExecution(ml);
             }
-        });
+        }));
         Assert.ThrowsExactly<OperationCanceledException>(() => estimator.Fit(Data(ml)));
         Assert.AreEqual(20, cancelledAt);
         // The token is polled every 50 ms; a tiny step takes milliseconds, so a few reports may still come.
@@ -66,7 +66,7 @@ public sealed class MLContextIntegrationTests
         var estimator = Estimator(ml, catalog, steps: 20);
         CancelExecution(ml);
         int reports = 0;
-        estimator.Progress = new SynchronousProgress(_ => reports++);
+        estimator = estimator.WithProgress(new SynchronousProgress(_ => reports++));
         Assert.ThrowsExactly<OperationCanceledException>(() => estimator.Fit(Data(ml)));
         Assert.AreEqual(0, reports);
     }

@@ -187,7 +187,7 @@ public sealed class TeacherTests
         var ml = new MLContext(seed: 1);
         var progress = new List<CoherenceTrainingProgress>();
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, Options(teacher));
-        estimator.Progress = new SynchronousProgress(progress.Add);
+        estimator = estimator.WithProgress(new SynchronousProgress(progress.Add));
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(CueCorpus(100, 3, 1))), name);
         StringAssert.Contains(error.Message, "CoherenceEmbeddingOptions.Teacher", name);
         StringAssert.Contains(error.Message, expected, name);
@@ -211,7 +211,7 @@ public sealed class TeacherTests
         var options = Options(teacher);
         options.TeacherBatchSize = 1; // one call a word: a pass of hundreds of calls
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, options);
-        estimator.CancellationToken = cancellation.Token;
+        estimator = estimator.WithCancellation(cancellation.Token);
         Assert.Throws<OperationCanceledException>(() => estimator.Fit(ml.Data.LoadFromEnumerable(CueCorpus(200, 3, 2))));
         Assert.AreEqual(3, teacher.Calls, "no call after the one during which the fit was cancelled");
     }
@@ -233,6 +233,6 @@ public sealed class TeacherTests
         Throws(nameof(CoherenceEmbeddingOptions.TeacherBatchSize), o => o.TeacherBatchSize = 0);
         Throws(nameof(CoherenceEmbeddingOptions.Steps), o => o.Steps = 0); // 0 steps only keeps a distilled table: it needs a teacher
         var withTeacher = new CoherenceEmbeddingOptions { Teacher = new PlantedTeacher(), Steps = 0 };
-        Assert.AreEqual(0, ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, withTeacher).Options.Steps);
+        Assert.AreEqual(0, ml.Transforms.Text.CoherenceEmbeddings(FeaturesColumn, TextColumn, withTeacher).GetOptions().Steps);
     }
 }

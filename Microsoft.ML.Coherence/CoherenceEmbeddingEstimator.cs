@@ -76,14 +76,36 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
     /// <summary>The input text column.</summary>
     public string InputColumnName { get; }
 
-    /// <summary>A copy of the options this estimator trains with.</summary>
-    public CoherenceEmbeddingOptions Options => _options.Clone();
+    /// <summary>
+    /// A copy of the options this estimator trains with. They are fixed when the estimator is created: changing the copy
+    /// changes nothing; create another estimator with other options.
+    /// </summary>
+    public CoherenceEmbeddingOptions GetOptions() => _options.Clone();
 
-    /// <summary>Receives training progress (step, losses, perplexity, coherence, throughput).</summary>
-    public IProgress<CoherenceTrainingProgress>? Progress { get; set; }
+    /// <summary>Receives training progress (step, losses, perplexity, coherence, throughput); set with <see cref="WithProgress"/>.</summary>
+    public IProgress<CoherenceTrainingProgress>? Progress { get; private init; }
 
-    /// <summary>Cancels a running <see cref="Fit"/>; <c>MLContext.CancelExecution()</c> does the same.</summary>
-    public CancellationToken CancellationToken { get; set; }
+    /// <summary>Cancels a running <see cref="Fit"/>, as <c>MLContext.CancelExecution()</c> does; set with <see cref="WithCancellation"/>.</summary>
+    public CancellationToken CancellationToken { get; private init; }
+
+    /// <summary>This estimator, reporting its training progress to <paramref name="progress"/> (null: to nothing but the log).</summary>
+    /// <param name="progress">Receives a report up to 200 times a run and at every evaluation.</param>
+    /// <returns>A new estimator; this one is unchanged.</returns>
+    public CoherenceEmbeddingEstimator WithProgress(IProgress<CoherenceTrainingProgress>? progress) =>
+        new(this) { Progress = progress, CancellationToken = CancellationToken };
+
+    /// <summary>This estimator, stopping <see cref="Fit"/> with <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> fires.</summary>
+    /// <param name="cancellationToken">The token; <c>MLContext.CancelExecution()</c> stops Fit as well.</param>
+    /// <returns>A new estimator; this one is unchanged.</returns>
+    public CoherenceEmbeddingEstimator WithCancellation(CancellationToken cancellationToken) =>
+        new(this) { Progress = Progress, CancellationToken = cancellationToken };
+
+    private CoherenceEmbeddingEstimator(CoherenceEmbeddingEstimator other)
+    {
+        (_environment, _mlContext, _options) = (other._environment, other._mlContext, other._options);
+        (OutputColumnName, InputColumnName) = (other.OutputColumnName, other.InputColumnName);
+    }
 
     /// <summary>Length of the output vector for these options.</summary>
     public int FeatureLength => _options.Pooling == CoherencePooling.MeanMax ? 2 * _options.EmbeddingDimension : _options.EmbeddingDimension;

@@ -49,6 +49,25 @@ public sealed class CoherenceEmbeddingModel
     /// <param name="path">The file to write.</param>
     public void ExportWord2Vec(string path) => EmbeddingExport.WriteWord2Vec(path, Vocabulary.Tokens, Weights.Embeddings, Dimension);
 
+    /// <summary>
+    /// Saves the whole model (vocabulary, statistical field, trained weights, report) to one file, atomically: an existing
+    /// file is replaced whole or not at all. <see cref="Load"/> reads it back in any process, without TorchSharp, for
+    /// <see cref="CoherenceEmbeddingTransformer.FromModel"/> or the exports. The report keeps every option but
+    /// <see cref="CoherenceEmbeddingOptions.Teacher"/>, an object of the application's.
+    /// </summary>
+    /// <param name="path">The file to write (a zip archive).</param>
+    public void Save(string path) => ModelArchive.Write(path, this);
+
+    /// <summary>Reads a model written by <see cref="Save"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">The file is damaged, or not a model this version can read; the message names it.</exception>
+    public static CoherenceEmbeddingModel Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return ModelArchive.Read(path);
+    }
+
     /// <summary>Writes the embeddings as a safetensors file with one F32 tensor "embeddings" [V, d] and the vocabulary in its metadata.</summary>
     /// <param name="path">The file to write.</param>
     public void ExportSafetensors(string path) => EmbeddingExport.WriteSafetensors(path, Vocabulary.Tokens, Weights.Embeddings, Dimension);

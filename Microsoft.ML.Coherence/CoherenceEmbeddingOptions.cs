@@ -253,6 +253,7 @@ public sealed class CoherenceEmbeddingOptions
     /// <see cref="TeacherBatchSize"/>, with the fit's cancellation; the fitted stage and the saved model never need it.
     /// <see cref="Steps"/> = 0 keeps the distilled table as it is (no training). The teacher's cost is in the report.
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore] // an object of the application's: a saved model or report does not keep it
     public Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>? Teacher { get; set; }
     /// <summary>
     /// Weight of the row distillation term (a finite number, 0 or more) when <see cref="Teacher"/> is set; 0 keeps only the

@@ -321,7 +321,7 @@ public sealed class CooccurrenceCounts
 
     /// <summary>Writes the counts in a versioned binary format; rows and columns in ascending order, so equal counts give equal bytes.</summary>
     /// <param name="stream">A writable stream; left open.</param>
-    public void Save(Stream stream)
+    internal void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -358,7 +358,7 @@ public sealed class CooccurrenceCounts
     /// <param name="stream">A readable stream; left open.</param>
     /// <returns>The counts.</returns>
     /// <exception cref="InvalidDataException">The stream does not hold counts of a known version.</exception>
-    public static CooccurrenceCounts Load(Stream stream)
+    internal static CooccurrenceCounts Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);

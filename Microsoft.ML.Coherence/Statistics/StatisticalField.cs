@@ -98,7 +98,7 @@ public sealed class StatisticalField
 
     /// <summary>Writes the field in a versioned binary format.</summary>
     /// <param name="stream">A writable stream; left open.</param>
-    public void Save(Stream stream)
+    internal void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -122,7 +122,7 @@ public sealed class StatisticalField
     /// <param name="stream">A readable stream; left open.</param>
     /// <returns>The field.</returns>
     /// <exception cref="InvalidDataException">The stream does not hold a field of a known version.</exception>
-    public static StatisticalField Load(Stream stream)
+    internal static StatisticalField Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);

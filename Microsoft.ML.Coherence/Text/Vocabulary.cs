@@ -221,7 +221,7 @@ public sealed class Vocabulary
 
     /// <summary>Writes the vocabulary in a versioned binary format (UTF-8 tokens, little-endian counts).</summary>
     /// <param name="stream">A writable stream; left open.</param>
-    public void Save(Stream stream)
+    internal void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -238,7 +238,7 @@ public sealed class Vocabulary
     /// <param name="stream">A readable stream; left open.</param>
     /// <returns>The vocabulary.</returns>
     /// <exception cref="InvalidDataException">The stream does not hold a vocabulary of a known version.</exception>
-    public static Vocabulary Load(Stream stream)
+    internal static Vocabulary Load(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);

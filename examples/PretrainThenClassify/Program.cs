@@ -16,7 +16,7 @@ var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 4
 var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
 Console.WriteLine($"Pre-training on corpus.txt (unlabelled): {options.Steps} steps, d = {options.EmbeddingDimension}");
 CoherenceEmbeddingModel pretrained;
-using (var fitted = TrainingProgress.Show(estimator, () => estimator.Fit(corpus)))
+using (var fitted = TrainingProgress.Show(estimator, e => e.Fit(corpus)))
     pretrained = fitted.Model; // the model outlives the fitted stage: it holds no ONNX session
 Console.WriteLine();
 Console.WriteLine($"  vocabulary {pretrained.Vocabulary.Count:N0}, held-out perplexity {pretrained.Report.InitialHeldOutPerplexity:F0} -> {pretrained.Report.FinalHeldOutPerplexity:F1}");

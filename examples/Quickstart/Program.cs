@@ -17,7 +17,7 @@ var test = ml.Data.LoadFromTextFile<Row>(Path.Combine(root, "data/sample/spam/te
 var options = new CoherenceEmbeddingOptions { Seed = 1 }; // library defaults: the steps follow the corpus (Epochs)
 var embeddings = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
 Console.WriteLine($"Training coherence embeddings: {options.Epochs} epochs, d = {options.EmbeddingDimension}, layers = {options.Layers}");
-using var stage = TrainingProgress.Show(embeddings, () => embeddings.Fit(train));
+using var stage = TrainingProgress.Show(embeddings, e => e.Fit(train));
 Console.WriteLine($"Trained {stage.Report.Options.Steps:N0} steps ({stage.Report.Epochs:F1} epochs of {stage.Report.TrainingTokens:N0} tokens) in {stage.Report.TrainSeconds:F0} s");
 Console.WriteLine();
 
@@ -27,7 +27,7 @@ using var teacher = new CachedTeacher(cachePath: null);
 var distilledOptions = new CoherenceEmbeddingOptions { Seed = 1, Teacher = teacher };
 var distilledEstimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", distilledOptions);
 Console.WriteLine("Training the same stage with all-MiniLM-L6-v2 as its teacher (it embeds the vocabulary and a sample of rows once)");
-using var distilled = TrainingProgress.Show(distilledEstimator, () => distilledEstimator.Fit(train));
+using var distilled = TrainingProgress.Show(distilledEstimator, e => e.Fit(train));
 Console.WriteLine($"Teacher: {distilled.Report.TeacherTexts:N0} texts in {distilled.Report.TeacherSeconds:F0} s; training {distilled.Report.TrainSeconds:F0} s");
 Console.WriteLine();
 

@@ -43,23 +43,16 @@ internal sealed class TrainingProgress : IProgress<CoherenceTrainingProgress>
     /// <summary>Whether the bar can be redrawn in place: Spectre sees an interactive console and stdout is not redirected.</summary>
     public static bool IsInteractive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
 
-    /// <summary>Runs <paramref name="fit"/> (which fits <paramref name="estimator"/>) while showing the estimator's progress.</summary>
-    public static T Show<T>(CoherenceEmbeddingEstimator estimator, Func<T> fit)
+    /// <summary>Runs <paramref name="fit"/> on <paramref name="estimator"/> made to report its progress here, and shows it.</summary>
+    public static T Show<T>(CoherenceEmbeddingEstimator estimator, Func<CoherenceEmbeddingEstimator, T> fit)
     {
         if (!IsInteractive)
-        {
-            estimator.Progress = new TrainingProgress(bar: null);
-            return fit();
-        }
+            return fit(estimator.WithProgress(new TrainingProgress(bar: null)));
         // Fit runs inside Start, on this thread; Spectre redraws the bar from its own thread.
         return AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .Start(context =>
-            {
-                estimator.Progress = new TrainingProgress(context.AddTask("training"));
-                return fit();
-            });
+            .Start(context => fit(estimator.WithProgress(new TrainingProgress(context.AddTask("training")))));
     }
 
     public void Report(CoherenceTrainingProgress p)

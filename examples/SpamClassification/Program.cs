@@ -24,7 +24,7 @@ var options = new CoherenceEmbeddingOptions { EmbeddingDimension = 64, Steps = 3
 var estimator = ml.Transforms.Text.CoherenceEmbeddings("Features", "Text", options);
 Console.WriteLine($"Training coherence embeddings: {options.Steps} steps, d = {options.EmbeddingDimension}");
 var clock = Stopwatch.StartNew();
-using var stage = TrainingProgress.Show(estimator, () => estimator.Fit(train));
+using var stage = TrainingProgress.Show(estimator, e => e.Fit(train));
 Console.WriteLine();
 Console.WriteLine($"  vocabulary {stage.Report.VocabularySize:N0}, held-out perplexity {stage.Report.InitialHeldOutPerplexity:F0} -> {stage.Report.FinalHeldOutPerplexity:F1}, {clock.Elapsed.TotalSeconds:F0} s");
 

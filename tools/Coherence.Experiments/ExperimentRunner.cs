@@ -207,7 +207,7 @@ internal sealed class ExperimentRunner : IDisposable
         if (Variants.WithTeacher.Contains(variant))
             stageOptions.Teacher = Teacher();
         var estimator = ml.Transforms.Text.CoherenceEmbeddings(EmbeddingColumn, "Text", stageOptions);
-        estimator.Progress = progress;
+        estimator = estimator.WithProgress(progress);
         ResetPeakMemory();
         var fitClock = Stopwatch.StartNew();
         var stage = estimator.Fit(embeddingData);
