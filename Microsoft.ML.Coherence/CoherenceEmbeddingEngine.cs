@@ -213,9 +213,7 @@ internal static class CoherenceEmbeddingEngine
         Vocabulary vocabulary, TokenCorpus train, TokenCorpus heldOut, double? initialPerplexity, double statisticsSeconds, IReadOnlyList<string>? labelClasses,
         Distillation.TeacherTargets? teacher, IReadOnlyList<string> warnings)
     {
-        // With early stopping, the evaluation whose weights were kept describes the fitted stage.
-        var last = trainer.EarlyStoppedStep is { } kept ? trainer.History.LastOrDefault(p => p.Step == kept)
-            : trainer.History.Count > 0 ? trainer.History[^1] : null;
+        var last = trainer.History.Count > 0 ? trainer.History[^1] : null;
         int stepsRun = trainer.CompletedSteps - (trainer.ResumedFromStep ?? 0);
         double seconds = trainer.TrainingTime.TotalSeconds;
         return new CoherenceTrainingReport
@@ -244,7 +242,6 @@ internal static class CoherenceEmbeddingEngine
             LabelledHeldOutDocuments = trainer.LabelHead?.Documents.HeldOut.Length ?? 0,
             WordBigrams = trainer.LabelHead?.WordBigrams is { } bigrams ? bigrams.RowCount - 1 : 0,
             FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
-            EarlyStoppedStep = trainer.EarlyStoppedStep,
             FinalLabelLoss = last?.LabelLoss,
             TeacherName = options.Teacher is { } generator ? TeacherName(generator) : null,
             TeacherSeconds = teacher?.Seconds ?? 0,

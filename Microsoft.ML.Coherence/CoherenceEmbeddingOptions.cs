@@ -76,8 +76,6 @@ public sealed class CoherenceEmbeddingOptions
         public const float LabelEpochs = 4f;
         /// <summary>Share of the labelled training documents kept out of the label loss to measure held-out label accuracy.</summary>
         public const float LabelHoldOutFraction = 0.1f;
-        /// <summary>Whether a label-aware run keeps the weights of its best held-out label accuracy.</summary>
-        public const bool LabelEarlyStopping = false;
         /// <summary>Word bigrams with a vector in the label-aware mode (0: none).</summary>
         public const int WordBigrams = 0;
         /// <summary>Weight of the row distillation loss when a <see cref="CoherenceEmbeddingOptions.Teacher"/> is set.</summary>
@@ -146,12 +144,6 @@ public sealed class CoherenceEmbeddingOptions
     /// <summary>Passes over the training tokens, used when <see cref="Steps"/> is null (greater than 0).</summary>
     public float Epochs { get; set; } = Defaults.Epochs;
     /// <summary>
-    /// What the language-model term predicts: <see cref="CoherenceObjective.NextToken"/> (the default) or, in static mode
-    /// only, <see cref="CoherenceObjective.CenterWord"/>. The two measured the same on a WordNet validation split
-    /// (docs/results/defaults.md); next-token keeps held-out perplexity a perplexity.
-    /// </summary>
-    public CoherenceObjective Objective { get; set; } = CoherenceObjective.NextToken;
-    /// <summary>
     /// Whether punctuation separates words and is dropped ("world!" becomes "world"); white space and control characters
     /// always separate words. The saved scoring chain tokenises the same way.
     /// </summary>
@@ -196,7 +188,7 @@ public sealed class CoherenceEmbeddingOptions
     /// and its gradient reaches the word (and subword) vectors. Rows whose label is missing (empty text, key 0) feed only the
     /// unsupervised terms. The head is not part of the fitted stage: the output stays the feature vector, and the saved
     /// chain is the same as without labels. <see cref="LabelHoldOutFraction"/> of the labelled documents stay out of the
-    /// label loss and measure held-out label accuracy (reported; <see cref="LabelEarlyStopping"/> stops on it). The head pools word vectors even with
+    /// label loss and measure held-out label accuracy (reported). The head pools word vectors even with
     /// Transformer layers or <see cref="CoherencePooling.MeanMax"/> / <see cref="CoherencePooling.Sif"/> pooling, whose
     /// features it then only approximates. Not checkpointed: <see cref="CheckpointDirectory"/> must be null with a label column.
     /// </summary>
@@ -223,14 +215,6 @@ public sealed class CoherenceEmbeddingOptions
     /// (0 to less than 0.5; 0 measures nothing).
     /// </summary>
     public float LabelHoldOutFraction { get; set; } = Defaults.LabelHoldOutFraction;
-    /// <summary>
-    /// Early stopping for the label-aware mode: at each evaluation (every <see cref="EvaluationInterval"/> steps and at the
-    /// end) the head's held-out label accuracy is measured, and the fitted stage keeps the weights of the evaluation with the
-    /// best one (the latest of equal ones) instead of the last step's. Guards against features that fit the labelled rows
-    /// better than they generalise (the stacking trap). Needs <see cref="LabelColumnName"/> and a
-    /// <see cref="LabelHoldOutFraction"/> greater than 0.
-    /// </summary>
-    public bool LabelEarlyStopping { get; set; } = Defaults.LabelEarlyStopping;
     /// <summary>
     /// Word bigrams for the label-aware mode, as fastText's <c>-wordNgrams 2</c>: the at most this many most frequent pairs
     /// of consecutive known words of the labelled training rows (each seen at least <see cref="MinCount"/> times) get a

@@ -44,15 +44,10 @@ public sealed class CoherenceTrainingReport
     /// <summary>Word bigrams with a vector (<see cref="CoherenceEmbeddingOptions.WordBigrams"/>); 0 without.</summary>
     public int WordBigrams { get; init; }
     /// <summary>
-    /// The label head's accuracy on those held-out documents for the fitted weights (at the end, or at <see cref="EarlyStoppedStep"/>);
+    /// The label head's accuracy on those held-out documents for the fitted weights (at the end);
     /// null without them.
     /// </summary>
     public double? FinalHeldOutLabelAccuracy { get; init; }
-    /// <summary>
-    /// The step whose weights the stage kept when <see cref="CoherenceEmbeddingOptions.LabelEarlyStopping"/> found its best held-out
-    /// label accuracy before the last step; null otherwise. The report's final perplexity, coherence and label accuracy are then that step's.
-    /// </summary>
-    public int? EarlyStoppedStep { get; init; }
     /// <summary>The label loss at the last logged step; null without a label column.</summary>
     public double? FinalLabelLoss { get; init; }
     /// <summary>The teacher's model id (or provider, or type name) from its <c>EmbeddingGeneratorMetadata</c>; null without a teacher.</summary>

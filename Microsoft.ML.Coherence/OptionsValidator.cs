@@ -75,10 +75,6 @@ internal static class OptionsValidator
                 : "null (from Epochs), 0 (keep the distilled table untrained) or more");
         if (!(o.Epochs > 0) || float.IsInfinity(o.Epochs))
             CoherenceThrow.OptionOutOfRange(nameof(o.Epochs), o.Epochs, "a finite number greater than 0");
-        if (!Enum.IsDefined(o.Objective))
-            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, "NextToken or CenterWord");
-        if (o.Objective == CoherenceObjective.CenterWord && o.Layers > 0)
-            CoherenceThrow.OptionOutOfRange(nameof(o.Objective), o.Objective, $"NextToken with Layers = {o.Layers}: Transformer layers are causal, CenterWord is for static mode (Layers = 0)");
         if (o.SubwordBuckets != 0 && (o.SubwordBuckets < MinSubwordBuckets || o.SubwordBuckets > MaxSubwordBuckets))
             CoherenceThrow.OptionOutOfRange(nameof(o.SubwordBuckets), o.SubwordBuckets, "0 (no subwords) or 1,024 to 4,194,304");
         if (o.SubwordBuckets > 0 && o.Layers > 0)
@@ -135,12 +131,6 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.WordBigrams), o.WordBigrams, "0 (no bigrams) or more");
         if (!(o.LabelHoldOutFraction >= 0 && o.LabelHoldOutFraction < 0.5f))
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction, "0 to less than 0.5");
-        if (o.LabelEarlyStopping && o.LabelColumnName is null)
-            CoherenceThrow.OptionOutOfRange(nameof(o.LabelEarlyStopping), o.LabelEarlyStopping,
-                "false without LabelColumnName: it stops on the held-out label accuracy, which needs a label column");
-        if (o.LabelEarlyStopping && !(o.LabelHoldOutFraction > 0))
-            CoherenceThrow.OptionOutOfRange(nameof(o.LabelEarlyStopping), o.LabelEarlyStopping,
-                "false when LabelHoldOutFraction is 0: it stops on the accuracy of the held-out labelled rows");
     }
 
     private static void Positive(string name, int value)

@@ -179,41 +179,10 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         return h.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// The hidden states that predict tokens 1..T of windows of T + 1 token vectors: the causal states of tokens 0..T-1
-    /// (<see cref="CoherenceObjective.NextToken"/>), or for each of tokens 1..T the mean of the vectors of up to
-    /// <c>StaticContextSize</c> tokens on either side of it within the window, itself excluded
-    /// (<see cref="CoherenceObjective.CenterWord"/>, static mode).
-    /// </summary>
+    /// <summary>The hidden states that predict tokens 1..T of windows of T + 1 token vectors: the causal states of tokens 0..T-1.</summary>
     /// <param name="window">[B, T + 1, d] token vectors, T &gt;= 1.</param>
-    /// <param name="objective">What the states predict.</param>
     /// <returns>[B, T, d].</returns>
-    public Tensor Hidden(Tensor window, CoherenceObjective objective)
-    {
-        long time = window.shape[1] - 1;
-        if (objective == CoherenceObjective.NextToken)
-            return Encode(window.narrow(1, 0, time));
-        using var scope = NewDisposeScope();
-        return EncodeBothSides(window).narrow(1, 1, time).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Two-sided window means: h_t = (sum of x over [t-c, t+c] within the sequence, minus x_t) / (tokens in it - 1).</summary>
-    /// <param name="x">[B, L, d], L &gt;= 2.</param>
-    private Tensor EncodeBothSides(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        long length = x.shape[1];
-        int c = _staticContextSize;
-        // Zero-pad c positions each side and take prefix sums with a leading 0: the sum over padded positions
-        // [t, t + 2c] (original [t - c, t + c]) is S[t + 2c + 1] - S[t].
-        var prefix = nn.functional.pad(nn.functional.pad(x, [0, 0, c, c]).cumsum(1), [0, 0, 1, 0]);
-        var sums = prefix.narrow(1, 2 * c + 1, length) - prefix.narrow(1, 0, length);
-        var counts = new float[length];
-        for (long t = 0; t < length; t++)
-            counts[t] = Math.Max(1, Math.Min(t + c, length - 1) - Math.Max(t - c, 0));
-        var divisor = torch.tensor(counts, dtype: x.dtype, device: x.device).view(1, length, 1);
-        return ((sums - x) / divisor).MoveToOuterDisposeScope();
-    }
+    public Tensor Hidden(Tensor window) => Encode(window.narrow(1, 0, window.shape[1] - 1));
 
     /// <summary>Copies the weights to plain arrays for ONNX export and scoring; with subwords the embeddings are the composed vectors.</summary>
     public CoherenceEncoderWeights ToEncoderWeights()

@@ -18,7 +18,7 @@ internal static class CheckpointFingerprint
 {
     /// <summary>
     /// Options that do not change the result: the device (a run may resume elsewhere), where the stage scores, and the checkpoint
-    /// settings themselves; and LabelEarlyStopping and WordBigrams, which act only with a label column, which checkpoints refuse.
+    /// settings themselves; and WordBigrams, which acts only with a label column, which checkpoints refuse.
     /// </summary>
     public static readonly IReadOnlyList<string> Excluded =
     [
@@ -27,7 +27,6 @@ internal static class CheckpointFingerprint
         nameof(CoherenceEmbeddingOptions.CheckpointDirectory),
         nameof(CoherenceEmbeddingOptions.CheckpointInterval),
         nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint),
-        nameof(CoherenceEmbeddingOptions.LabelEarlyStopping),
         nameof(CoherenceEmbeddingOptions.WordBigrams),
         // The teacher itself cannot be written down; a digest of what it returned goes into the fingerprint instead (Compute).
         nameof(CoherenceEmbeddingOptions.Teacher),
@@ -56,7 +55,6 @@ internal static class CheckpointFingerprint
         (nameof(o.SampledSoftmaxNegatives), o.SampledSoftmaxNegatives),
         (nameof(o.Steps), o.Steps ?? 0), // resolved from Epochs before training starts
         (nameof(o.Epochs), o.Epochs),
-        (nameof(o.Objective), o.Objective),
         (nameof(o.SplitPunctuation), o.SplitPunctuation),
         (nameof(o.TieOutputEmbedding), o.TieOutputEmbedding),
         (nameof(o.SubwordBuckets), o.SubwordBuckets),

@@ -156,8 +156,6 @@ internal sealed partial class CoherenceTrainer : IDisposable
 
     public long TokensTrained { get; private set; }
 
-    /// <summary>The step whose weights <see cref="CoherenceEmbeddingOptions.LabelEarlyStopping"/> kept, when not the last one.</summary>
-    public int? EarlyStoppedStep { get; private set; }
 
     /// <summary>Trains from the checkpoint to resume (when there is one) to the last step: step, evaluate, report, checkpoint.</summary>
     public void Train(TokenCorpus train, TokenCorpus heldOut, ReadOnlySpan<long> frequencies, StatisticalField field, CancellationToken cancellationToken)
@@ -168,7 +166,6 @@ internal sealed partial class CoherenceTrainer : IDisposable
             _options.IsBaseline ? null : new UnigramSampler(frequencies, _options.ContextSmoothing, includeUnknown: false));
         int steps = Steps;
         var checkpoints = OpenCheckpoints(train);
-        using var best = _options.LabelEarlyStopping && LabelHead is not null ? new BestWeights() : null;
         _evaluator.Reset();
         var clock = Stopwatch.StartNew();
         int firstStep = CompletedSteps + 1;
@@ -183,13 +180,12 @@ internal sealed partial class CoherenceTrainer : IDisposable
             var losses = GuardedStep(step, run, schedule.CoherenceWeight, log || evaluate, checkpoints);
             CompletedSteps = step;
             TokensTrained += run.TokensPerStep;
-            var evaluation = evaluate ? AfterStep(step, "evaluation", () => Evaluate(step, heldOut, field, best)) : StepEvaluation.None;
+            var evaluation = evaluate ? AfterStep(step, "evaluation", () => Evaluate(step, heldOut, field)) : StepEvaluation.None;
             if (log || evaluate)
                 progress.Report(step, run, schedule, losses, evaluation, LabelHead?.LastLoss, TeacherHead?.LastLoss, clock.Elapsed);
             if (checkpoints is not null && (step % _options.CheckpointInterval == 0 || step == steps))
                 AfterStep(step, "checkpoint", () => checkpoints.Save(step, Model, _optimizer));
         }
-        KeepBestWeights(best, steps);
         TrainingTime = clock.Elapsed;
     }
 
@@ -213,10 +209,10 @@ internal sealed partial class CoherenceTrainer : IDisposable
     /// <summary>An evaluation step (<see cref="TrainingEvaluator"/>), after the row-sparse table's pending AdamW tails are
     /// flushed, so that evaluations (and the final checkpoint) read the weights dense AdamW would hold; the flush changes no
     /// later step beyond rounding (RowSparseAdamW remarks).</summary>
-    private StepEvaluation Evaluate(int step, TokenCorpus heldOut, StatisticalField field, BestWeights? best)
+    private StepEvaluation Evaluate(int step, TokenCorpus heldOut, StatisticalField field)
     {
         _optimizer.Flush();
-        return _evaluator.Evaluate(step, heldOut, field, LabelHead, best, KeptParameters);
+        return _evaluator.Evaluate(heldOut, field, LabelHead);
     }
 
     /// <summary>Held-out perplexity of the current weights (<see cref="TrainingEvaluator.HeldOutPerplexity"/>).</summary>
@@ -225,18 +221,6 @@ internal sealed partial class CoherenceTrainer : IDisposable
     /// <summary>The current embedding table, row-major.</summary>
     public float[] CurrentEmbedding() => _evaluator.CurrentEmbedding();
 
-    /// <summary>Label early stopping: restores the kept weights when the best evaluation was not the last step's.</summary>
-    private void KeepBestWeights(BestWeights? best, int steps)
-    {
-        if (best?.Step is not { } kept || kept == steps || !best.Restore(KeptParameters()))
-            return;
-        EarlyStoppedStep = kept;
-        _log?.Invoke(string.Create(CultureInfo.InvariantCulture,
-            $"Early stopping: kept the weights of step {kept} (held-out label accuracy {best.Accuracy:F4}, the best of the evaluations) instead of step {steps}'s."));
-    }
-
-    /// <summary>What early stopping keeps: the model's parameters and the label head's exported bigram table.</summary>
-    private Tensor[] KeptParameters() => [.. Model.parameters(), .. LabelHead?.ExportedParameters ?? []];
 
 
     /// <summary>Sets the optimiser's learning rate for a 1-based step and returns it with that step's coherence weight.</summary>

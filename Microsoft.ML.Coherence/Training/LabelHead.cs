@@ -62,8 +62,6 @@ internal sealed class LabelHead : IDocumentTerm
     /// <summary>The bigrams whose vectors the mean averages in, or null for words alone.</summary>
     public WordBigrams? WordBigrams { get; }
 
-    /// <summary>The parameters early stopping keeps with the model's: the bigram table, when there is one (the head itself is not exported).</summary>
-    public IReadOnlyList<Tensor> ExportedParameters => _bigramTable is null ? [] : [_bigramTable];
 
     /// <summary>The bigram table [rows, d] as trained (every row's pending AdamW tail applied), or null without bigrams.</summary>
     public float[]? BigramVectors()

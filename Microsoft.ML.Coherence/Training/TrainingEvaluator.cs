@@ -30,15 +30,11 @@ internal sealed class TrainingEvaluator(CoherenceLanguageModel model, CoherenceE
     /// <summary>Forgets the previous evaluation's embedding (a new run of the loop has no drift at its first evaluation).</summary>
     public void Reset() => _previousEmbedding = null;
 
-
-    /// <summary>Held-out perplexity, label accuracy (offered to early stopping), mean coherence and drift at an evaluation step.</summary>
-    public StepEvaluation Evaluate(int step, TokenCorpus heldOut, StatisticalField field, LabelHead? labelHead, BestWeights? best,
-        Func<Tensor[]> keptParameters)
+    /// <summary>Held-out perplexity, label accuracy, mean coherence and drift at an evaluation step.</summary>
+    public StepEvaluation Evaluate(TokenCorpus heldOut, StatisticalField field, LabelHead? labelHead)
     {
         double? perplexity = heldOut.TokenCount >= 2 ? HeldOutPerplexity(heldOut) : null;
         double? labelAccuracy = labelHead?.HeldOutAccuracy(_model); // issue 10
-        if (best is not null && labelAccuracy is { } accuracy)
-            best.Offer(keptParameters(), step, accuracy);
         var embedding = CurrentEmbedding();
         var matrix = new Evaluation.EmbeddingMatrix(embedding, _model.Dimension);
         double coherence = Evaluation.DistributionSummary.Of(Evaluation.CoherenceScores.Compute(matrix, field.ToNeighbors())).Mean;
@@ -50,8 +46,7 @@ internal sealed class TrainingEvaluator(CoherenceLanguageModel model, CoherenceE
 
 
     /// <summary>
-    /// Held-out perplexity with the full softmax over the vocabulary, in chunks of the context length, of the objective
-    /// trained: next-token perplexity, or for <see cref="CoherenceObjective.CenterWord"/> that of predicting each word from both sides.
+    /// Held-out next-token perplexity with the full softmax over the vocabulary, in chunks of the context length.
     /// </summary>
     public double HeldOutPerplexity(TokenCorpus heldOut)
     {
@@ -89,7 +84,7 @@ internal sealed class TrainingEvaluator(CoherenceLanguageModel model, CoherenceE
             int rows = ids.Count / (time + 1);
             var window = torch.tensor(ids.ToArray(), [rows, time + 1]).to(_device);
             var vectors = table.index_select(0, window.flatten()).view(rows, time + 1, _model.Dimension);
-            var hidden = _model.Hidden(vectors, _options.Objective).reshape(-1, _model.Dimension);
+            var hidden = _model.Hidden(vectors).reshape(-1, _model.Dimension);
             var loss = NextTokenLoss.Full(hidden, outputTable, window[.., 1..].reshape(-1));
             nll += loss.item<float>() * rows * time;
             count += (long)rows * time;

@@ -45,7 +45,6 @@ public sealed class CommandLineTests
         Assert.AreEqual(library.ContextLength, given.ContextLength);
         Assert.AreEqual(library.Steps, given.Steps);
         Assert.AreEqual(library.Epochs, given.Epochs);
-        Assert.AreEqual(library.Objective, given.Objective);
         Assert.AreEqual(library.BatchSize, given.BatchSize);
         Assert.AreEqual(library.LearningRate, given.LearningRate);
         Assert.AreEqual(library.CoherenceWeight, given.CoherenceWeight);

@@ -90,16 +90,13 @@ public sealed class PeerOptionTests
     }
 
     [TestMethod]
-    public void BudgetObjectiveAndPunctuationOptionsReachTheStage()
+    public void BudgetAndPunctuationOptionsReachTheStage()
     {
-        var o = Parse("--epochs", "2.5", "--objective", "next-token", "--keep-punctuation").Model;
+        var o = Parse("--epochs", "2.5", "--keep-punctuation").Model;
         Assert.AreEqual(2.5f, o.Epochs);
         Assert.IsNull(o.Steps, "without --steps the stage sets its steps from the epochs");
-        Assert.AreEqual(Microsoft.ML.Coherence.CoherenceObjective.NextToken, o.Objective);
         Assert.IsFalse(o.SplitPunctuation);
         Assert.IsTrue(Parse().Model.SplitPunctuation);
-        Assert.AreEqual(Microsoft.ML.Coherence.CoherenceObjective.CenterWord, Parse("--objective", "center-word").Model.Objective);
-        Assert.AreEqual("option --objective: 'cbow' is not an objective; valid: next-token, center-word.", Error("--objective", "cbow"));
         Assert.AreEqual("option --epochs: '0' is not a number greater than 0.", Error("--epochs", "0"));
     }
 

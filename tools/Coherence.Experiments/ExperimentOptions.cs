@@ -72,7 +72,6 @@ internal sealed class ExperimentOptions
             ContextLength = result.GetValue(Cli.Context),
             Steps = result.GetValue(Cli.Steps),
             Epochs = result.GetValue(Cli.Epochs),
-            Objective = result.GetValue(Cli.Objective) == "center-word" ? CoherenceObjective.CenterWord : CoherenceObjective.NextToken,
             BatchSize = result.GetValue(Cli.Batch),
             LearningRate = result.GetValue(Cli.LearningRate),
             CoherenceWeight = result.GetValue(Cli.CoherenceWeight),
@@ -88,7 +87,6 @@ internal sealed class ExperimentOptions
             EvaluationInterval = result.GetValue(Cli.EvaluationInterval),
             HeldOutFraction = result.GetValue(Cli.HeldOut),
             LabelWeight = result.GetValue(Cli.LabelWeight),
-            LabelEarlyStopping = result.GetValue(Cli.LabelEarlyStopping),
             SplitPunctuation = !result.GetValue(Cli.KeepPunctuation),
         };
         return new ExperimentOptions
@@ -169,9 +167,6 @@ internal sealed class ExperimentOptions
         public static readonly Option<int?> Steps = OptionalInt("--steps", "Optimiser steps (default: set from --epochs).", 1);
         public static readonly Option<float> Epochs = Checked("--epochs", "Passes over the training tokens, used when --steps is not given.",
             FloatWhere(v => v > 0), "a number greater than 0", () => D.Epochs);
-        public static readonly Option<string> Objective = Checked("--objective", "What the language-model term predicts: next-token or center-word.",
-            OneOf("next-token", "center-word"), "an objective; valid: next-token, center-word",
-            () => D.Objective == CoherenceObjective.CenterWord ? "center-word" : "next-token");
         public static readonly Option<int> Batch = Int("--batch", "Sequences per step.", D.BatchSize, 1);
         public static readonly Option<float> LearningRate = NonNegative("--lr", "Peak learning rate.", D.LearningRate);
         public static readonly Option<float> CoherenceWeight = NonNegative("--coherence-weight", "Coherence weight of sca (the baseline: 0).", D.CoherenceWeight);
@@ -187,8 +182,6 @@ internal sealed class ExperimentOptions
         public static readonly Option<int> EvaluationInterval = Int("--eval-interval", "Steps between held-out evaluations (0: only at the end).", D.EvaluationInterval, 0);
         public static readonly Option<float> HeldOut = NonNegative("--held-out", "Held-out fraction of the documents (for perplexity).", D.HeldOutFraction);
         public static readonly Option<float> LabelWeight = NonNegative("--label-weight", "Label weight of sca-label (the stage's label-aware mode).", D.LabelWeight);
-        public static readonly Option<bool> LabelEarlyStopping = Flag("--label-early-stopping",
-            "sca-label keeps the weights of its best held-out label accuracy (the stage's LabelEarlyStopping).");
         public static readonly Option<bool> KeepPunctuation = Flag("--keep-punctuation",
             "Punctuation stays attached to words; fastText's input and the word counts follow.");
 
@@ -199,8 +192,8 @@ internal sealed class ExperimentOptions
         public static readonly Option[] All =
         [
             Train, Test, Corpus, Pairs, Seeds, Variants, LabelFraction, FastTextDimension, FastTextThreads, Out, Title, SkipFeaturizeText,
-            Dimension, Layers, Heads, Context, Steps, Epochs, Objective, Batch, LearningRate, CoherenceWeight, UniformityWeight, Temperature,
-            MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, LabelEarlyStopping, KeepPunctuation,
+            Dimension, Layers, Heads, Context, Steps, Epochs, Batch, LearningRate, CoherenceWeight, UniformityWeight, Temperature,
+            MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, KeepPunctuation,
             K, Queries, TeacherCache,
         ];
 

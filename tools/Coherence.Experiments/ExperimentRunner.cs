@@ -90,14 +90,12 @@ internal sealed class ExperimentRunner : IDisposable
         var o = given.Clone();
         o.Seed = seed;
         o.Device = "cpu";
-        o.LabelEarlyStopping = false; // only sca-label reads a label
         switch (variant)
         {
             case Variants.Sca:
                 break;
             case Variants.ScaLabel:
                 o.LabelColumnName = StageLabelColumn;
-                o.LabelEarlyStopping = given.LabelEarlyStopping;
                 break;
             case Variants.Baseline:
                 o = o.AsBaseline();
@@ -246,7 +244,6 @@ internal sealed class ExperimentRunner : IDisposable
                 result["heldOutLabelAccuracy"] = report.FinalHeldOutLabelAccuracy;
                 result["labelledTrainingDocuments"] = report.LabelledTrainingDocuments;
                 result["labelledHeldOutDocuments"] = report.LabelledHeldOutDocuments;
-                result["earlyStoppedStep"] = report.EarlyStoppedStep;
                 result["labelBatchSize"] = report.Options.LabelBatchSize; // the size used (the default sizes it per run)
                 result["wordBigrams"] = report.WordBigrams;
             }

@@ -131,7 +131,7 @@ if (runner.Snapshots.Count > 0)
 {
     figures.AddRange(
     [
-        (Plots.TrainingCurve(outDir, "curve-task-loss.png", $"Task loss ({m.Objective}), sampled softmax", "nats", runner.Histories, p => p.TaskLoss), "Task loss per step (all seeds)"),
+        (Plots.TrainingCurve(outDir, "curve-task-loss.png", "Task loss (next token), sampled softmax", "nats", runner.Histories, p => p.TaskLoss), "Task loss per step (all seeds)"),
         (Plots.TrainingCurve(outDir, "curve-alignment-loss.png", "Alignment loss KL(P||Q) (0 in the baseline: not computed)", "KL", runner.Histories, p => p.AlignmentLoss), "Alignment loss per step"),
         (Plots.TrainingCurve(outDir, "curve-uniformity-loss.png", "Uniformity loss (0 in the baseline: not computed)", "log E exp(-2|u-v|^2)", runner.Histories, p => p.UniformityLoss), "Uniformity loss per step"),
         (Plots.TrainingCurve(outDir, "curve-perplexity.png", "Held-out perplexity (full softmax)", "perplexity", runner.Histories, p => p.HeldOutPerplexity, logY: true), "Held-out perplexity at evaluation steps"),
@@ -152,7 +152,7 @@ var settingsLines = new List<string>
         ? $"**label fraction {options.LabelFraction:0.###}**: {labelled:N0} of {train.Count:N0} train rows keep their label (stratified: round(fraction × rows) of each label, at least 1, drawn per seed with the seed); the classifiers (and fastText's supervised one) train on those rows only"
         : $"label fraction 1: the classifiers train on all {train.Count:N0} train rows",
     $"unsupervised steps see every train text{(corpus is null ? "" : " plus the corpus")}: the stage's embeddings, fastText's skipgram vectors, and FeaturizeText's dictionaries (fitted on all train texts; only the classifier is limited to labelled rows). The test split is never seen by any training step",
-    $"seeds 1..{options.Seeds}; stage options: d = {m.EmbeddingDimension}, layers = {m.Layers}, objective = {m.Objective}, {budget} (the tables give the steps and epochs each run trained), punctuation {(m.SplitPunctuation ? "split from words" : "kept attached")}, batch = {m.BatchSize}, context = {m.ContextLength}, lr = {m.LearningRate}, min count = {m.MinCount}, max vocabulary = {m.MaxVocabularySize:N0}, window = {m.Window}, K = {m.NeighborCount}, temperature = {m.Temperature}, negatives = {m.CoherenceNegatives}, anchors = {m.AnchorsPerStep}, sampled-softmax negatives = {m.SampledSoftmaxNegatives}, evaluation every {m.EvaluationInterval} steps, held-out fraction = {m.HeldOutFraction}; sca-label: label weight = {m.LabelWeight}, label batch = {m.LabelBatchSize?.ToString(CultureInfo.InvariantCulture) ?? $"sized for {m.LabelEpochs.ToString(CultureInfo.InvariantCulture)} passes over the labelled rows"}, label hold-out fraction = {m.LabelHoldOutFraction}, label early stopping = {(m.LabelEarlyStopping ? "on" : "off")}",
+    $"seeds 1..{options.Seeds}; stage options: d = {m.EmbeddingDimension}, layers = {m.Layers}, {budget} (the tables give the steps and epochs each run trained), punctuation {(m.SplitPunctuation ? "split from words" : "kept attached")}, batch = {m.BatchSize}, context = {m.ContextLength}, lr = {m.LearningRate}, min count = {m.MinCount}, max vocabulary = {m.MaxVocabularySize:N0}, window = {m.Window}, K = {m.NeighborCount}, temperature = {m.Temperature}, negatives = {m.CoherenceNegatives}, anchors = {m.AnchorsPerStep}, sampled-softmax negatives = {m.SampledSoftmaxNegatives}, evaluation every {m.EvaluationInterval} steps, held-out fraction = {m.HeldOutFraction}; sca-label: label weight = {m.LabelWeight}, label batch = {m.LabelBatchSize?.ToString(CultureInfo.InvariantCulture) ?? $"sized for {m.LabelEpochs.ToString(CultureInfo.InvariantCulture)} passes over the labelled rows"}, label hold-out fraction = {m.LabelHoldOutFraction}",
     $"sca: coherence weight = {m.CoherenceWeight} (ramped over the first {m.CoherenceWarmupFraction * 100:0.#}% of steps), uniformity weight = {m.UniformityWeight}; baseline: both 0",
     fastText is null
         ? "fastText: not found on PATH"
@@ -182,7 +182,7 @@ var settings = new JsonObject
     ["skippedVariants"] = new JsonArray(skipped.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
     ["skippedReason"] = skipped.Length > 0 ? "fasttext not found on PATH" : null,
     ["fastText"] = fastText?.Executable, ["fastTextThreads"] = options.FastTextThreads, ["fastTextDimension"] = options.FastTextDimension,
-    ["dimension"] = m.EmbeddingDimension, ["layers"] = m.Layers, ["steps"] = m.Steps, ["epochs"] = m.Steps is null ? m.Epochs : null, ["objective"] = m.Objective.ToString(), ["splitPunctuation"] = m.SplitPunctuation, ["batch"] = m.BatchSize, ["contextLength"] = m.ContextLength,
+    ["dimension"] = m.EmbeddingDimension, ["layers"] = m.Layers, ["steps"] = m.Steps, ["epochs"] = m.Steps is null ? m.Epochs : null, ["splitPunctuation"] = m.SplitPunctuation, ["batch"] = m.BatchSize, ["contextLength"] = m.ContextLength,
     ["learningRate"] = m.LearningRate, ["coherenceWeight"] = m.CoherenceWeight, ["uniformityWeight"] = m.UniformityWeight, ["temperature"] = m.Temperature,
     ["minCount"] = m.MinCount, ["maxVocabulary"] = m.MaxVocabularySize, ["window"] = m.Window, ["neighborCount"] = m.NeighborCount,
     ["neighborAgreementK"] = options.NeighborK, ["neighborAgreementQueries"] = options.QuerySample,

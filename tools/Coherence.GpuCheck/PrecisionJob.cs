@@ -116,7 +116,7 @@ internal static class PrecisionJob
             var negativeIds = torch.tensor(negatives).to(device);
             var embedding = model.Embedding;
             var window = embedding.index_select(0, idTensor.flatten()).view(batch, time + 1, d);
-            var hidden = model.Hidden(window, CoherenceObjective.NextToken).reshape(-1, d);
+            var hidden = model.Hidden(window).reshape(-1, d);
             var loss = NextTokenLoss.Sampled(hidden, window.narrow(1, 1, time).reshape(-1, d), embedding.index_select(0, negativeIds),
                 idTensor.narrow(1, 1, time).reshape(-1), negativeIds,
                 torch.tensor(targetCorrection).to(device), torch.tensor(negativeCorrection).to(device));

@@ -29,11 +29,7 @@ internal sealed class LanguageModelTerm(CoherenceLanguageModel model, CoherenceE
         var lm = rows.Table.index_select(0, rows.Slots.narrow(0, 0, 2 * positions + ids.SampledCount))
             .split([positions, positions, ids.SampledCount]);
         var (inputs, targets, sampled) = (lm[0].view(batch, time, d), lm[1], lm[2]);         // [B, T, d], [B·T, d], [S, d]
-        // CenterWord needs the whole window of T + 1 vectors: the inputs' first position followed by the targets.
-        var hidden = (_options.Objective == CoherenceObjective.NextToken
-            ? _model.Encode(inputs)
-            : _model.Hidden(torch.cat([inputs.narrow(1, 0, 1), targets.view(batch, time, d)], 1), _options.Objective))
-            .reshape(-1, d); // [B*T, d]
+        var hidden = _model.Encode(inputs).reshape(-1, d); // [B*T, d]
         if (ids.SampledCount == 0)
             return NextTokenLoss.Full(hidden, _model.OutputTable(), ids.Targets);
         var logExpected = LogExpectedCountsOnDevice(run.LmSampler);                     // [V]
