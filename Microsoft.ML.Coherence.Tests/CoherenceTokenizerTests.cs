@@ -20,6 +20,42 @@ public sealed class CoherenceTokenizerTests
     }
 
     [TestMethod]
+    [DataRow(true)]
+    [DataRow(false)]
+    public void LongRowsCutIntoPiecesGiveTheSameTokensAsWholeRows(bool splitPunctuation)
+    {
+        // Rows far longer than a 40-character limit, with what could go wrong at a cut: punctuation next to white space,
+        // runs of spaces, tabs and line breaks, diacritics, a surrogate pair, and a run of 90 characters with no white space.
+        var random = new Random(3);
+        string[] words = ["Hello,", "WORLD!", "café", "naïve", "3.50", "e-mail", "🙂ok", "a", "\"quoted\"", "end."];
+        string[] gaps = [" ", "  ", "\t", "\n", " \n ", "\r\n"];
+        var rows = Enumerable.Range(0, 12).Select(r => string.Concat(Enumerable.Range(0, 20 + 15 * r)
+            .Select(i => words[random.Next(words.Length)] + gaps[random.Next(gaps.Length)]))).ToList();
+        rows.Add(new string('x', 90) + " tail");
+        rows.Add("");
+        rows.Add("short row");
+        var ml = new MLContext(seed: 1);
+        var data = ml.Data.LoadFromEnumerable(rows.Select(t => new TestData.SampleData.Row { Text = t }));
+        var tokenizer = new CoherenceTokenizer(ml, splitPunctuation);
+
+        var whole = tokenizer.Tokenize(data, "Text").ToList();
+        var documents = new List<List<string>>();
+        int pieces = 0;
+        foreach (var piece in tokenizer.TokenizeToPieces(data, "Text", maxPieceCharacters: 40))
+        {
+            pieces++;
+            if (!piece.ContinuesDocument)
+                documents.Add([]);
+            documents[^1].AddRange(piece.Tokens.GetValues().ToArray().Select(t => t.ToString()));
+        }
+
+        Assert.IsGreaterThan(rows.Count * 3, pieces, "the long rows were cut");
+        Assert.HasCount(whole.Count, documents);
+        for (int r = 0; r < whole.Count; r++)
+            CollectionAssert.AreEqual(whole[r], documents[r], $"row {r}");
+    }
+
+    [TestMethod]
     public void WithoutPunctuationSplittingPunctuationStaysAttached()
     {
         var tokens = new CoherenceTokenizer(new MLContext(seed: 1), splitPunctuation: false).Tokenize([Sentence]).Single();

@@ -199,7 +199,7 @@ public sealed class RowSparseTrainingTests
         var ml = new MLContext(seed: 1);
         var corpus = PlantedCorpus.Generate(groups: 4, wordsPerGroup: 8, sentences: 120, sentenceLength: 10, inGroupShare: 0.9, seed: 3);
         var documents = new CoherenceTokenizer(ml).Tokenize(corpus).ToList();
-        var prepared = PreparedCorpus.Prepare(() => documents.Select(CoherenceTokenizer.AsSlices), options, 7);
+        var prepared = PreparedCorpus.Prepare(() => documents.Select(TokenPiece.Document), options, 7);
         var frequencies = prepared.Vocabulary.Frequencies;
         var lm = new UnigramSampler(frequencies, options.ContextSmoothing, includeUnknown: true);
         var negatives = new UnigramSampler(frequencies, options.ContextSmoothing, includeUnknown: false);

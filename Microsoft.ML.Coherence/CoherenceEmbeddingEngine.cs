@@ -31,11 +31,11 @@ internal static class CoherenceEmbeddingEngine
     public static CoherenceEmbeddingModel Train(IHostEnvironment environment, Func<IEnumerable<string[]>> documents, CoherenceEmbeddingOptions options,
         IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
         Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null, Func<IReadOnlyList<int>, IReadOnlyList<string>>? rowTexts = null) =>
-        TrainOnSlices(environment, () => documents().Select(CoherenceTokenizer.AsSlices),
+        TrainOnPieces(environment, () => documents().Select(TokenPiece.Document),
             options, progress, cancellationToken, configure, labels, rowTexts);
 
-    /// <summary>As <see cref="Train"/>, with each row's tokens as slices of the tokenizer's reused buffer (no string a token).</summary>
-    public static CoherenceEmbeddingModel TrainOnSlices(IHostEnvironment environment, Func<IEnumerable<VBuffer<ReadOnlyMemory<char>>>> documents,
+    /// <summary>As <see cref="Train"/>, with each row's tokens (a long row's in pieces) as slices of the tokenizer's reused buffer (no string a token).</summary>
+    public static CoherenceEmbeddingModel TrainOnPieces(IHostEnvironment environment, Func<IEnumerable<TokenPiece>> documents,
         CoherenceEmbeddingOptions options, IProgress<CoherenceTrainingProgress>? progress = null, CancellationToken cancellationToken = default,
         Action<CoherenceTrainer>? configure = null, LabeledCorpus? labels = null, Func<IReadOnlyList<int>, IReadOnlyList<string>>? rowTexts = null)
     {

@@ -148,7 +148,7 @@ public sealed class CoherenceEmbeddingEstimator : IEstimator<CoherenceEmbeddingT
         var tokenizer = new CoherenceTokenizer(_mlContext ?? ComponentContext.Create(_environment, seed: 0), _options.SplitPunctuation);
         // The labels are read in one pass of their own (a class index a row); row i of the text is document i.
         var labels = _options.LabelColumnName is string name ? LabeledCorpus.Read(input, name) : null;
-        var model = CoherenceEmbeddingEngine.TrainOnSlices(_environment, () => tokenizer.TokenizeToSlices(input, InputColumnName), _options, Progress, CancellationToken,
+        var model = CoherenceEmbeddingEngine.TrainOnPieces(_environment, () => tokenizer.TokenizeToPieces(input, InputColumnName), _options, Progress, CancellationToken,
             labels: labels, rowTexts: rows => ReadRows(input, InputColumnName, rows));
         IdleMemory.Release(_environment, workingSetBefore); // what training allocated and dropped: otherwise it stays resident after Fit
         return CoherenceEmbeddingTransformer.Create(_environment, model, OutputColumnName, InputColumnName, input.Schema, scoringGpu, fallbackToCpu);

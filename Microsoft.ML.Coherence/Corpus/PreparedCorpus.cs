@@ -15,17 +15,18 @@ namespace Microsoft.ML.Coherence.Corpus;
 internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, TokenCorpus HeldOut, StatisticalField Field,
     int CooccurringPairs, double Seconds)
 {
-    /// <param name="documents">The tokenised rows, read twice (each row's buffer only until the next).</param>
+    /// <param name="documents">The tokenised rows (a long one in pieces), read twice (each piece's buffer only until the next).</param>
     /// <param name="options">The run's own copy of the options: a default <see cref="CoherenceEmbeddingOptions.NeighborCount"/> too
     /// large for the vocabulary is lowered in it.</param>
     /// <param name="seed">The run's seed (the held-out split).</param>
     /// <param name="log">Receives a line when a default is adapted to the data.</param>
-    public static PreparedCorpus Prepare(Func<IEnumerable<VBuffer<ReadOnlyMemory<char>>>> documents, CoherenceEmbeddingOptions options, int seed, Action<string>? log = null)
+    public static PreparedCorpus Prepare(Func<IEnumerable<TokenPiece>> documents, CoherenceEmbeddingOptions options, int seed, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
         long managedBefore = GC.GetTotalMemory(forceFullCollection: false);
         var isHeldOut = TokenCorpus.HeldOutRule(options.HeldOutFraction, seed);
-        var vocabulary = Vocabulary.BuildFromSlices(documents().Where((_, i) => !isHeldOut(i)), options.MinCount, options.MaxVocabularySize);
+        var vocabulary = Vocabulary.BuildFromSlices(TokenPiece.WithDocumentIndex(documents()).Where(p => !isHeldOut(p.Document)).Select(p => p.Piece.Tokens),
+            options.MinCount, options.MaxVocabularySize);
         if (options.NeighborCount >= vocabulary.Count && !options.NeighborCountIsExplicit && vocabulary.Count >= 2)
         {
             log?.Invoke($"NeighborCount lowered from its default {options.NeighborCount} to {vocabulary.Count - 1}: the vocabulary has only " +
@@ -52,19 +53,23 @@ internal sealed record PreparedCorpus(Vocabulary Vocabulary, TokenCorpus Train, 
     }
 
     /// <summary>Pass 2: each row's token ids, straight into the training or the held-out corpus (one id buffer, reused).</summary>
-    private static (TokenCorpus Train, TokenCorpus HeldOut) Encode(IEnumerable<VBuffer<ReadOnlyMemory<char>>> documents, Vocabulary vocabulary,
+    private static (TokenCorpus Train, TokenCorpus HeldOut) Encode(IEnumerable<TokenPiece> documents, Vocabulary vocabulary,
         Func<int, bool> isHeldOut)
     {
         var (train, heldOut) = (new TokenCorpus(), new TokenCorpus());
         var ids = Array.Empty<int>();
-        int row = 0;
-        foreach (var document in documents)
+        foreach (var (document, piece) in TokenPiece.WithDocumentIndex(documents))
         {
-            var tokens = document.GetValues();
+            var tokens = piece.Tokens.GetValues();
             if (ids.Length < tokens.Length)
                 ids = new int[Math.Max(tokens.Length, 2 * ids.Length)];
             vocabulary.Encode(tokens, ids);
-            (isHeldOut(row++) ? heldOut : train).AddDocument(ids.AsSpan(0, tokens.Length));
+            // A piece that continues a document goes where its first piece went: the same document index, the same split.
+            var corpus = isHeldOut(document) ? heldOut : train;
+            if (piece.ContinuesDocument && corpus.DocumentCount > 0)
+                corpus.AppendToLastDocument(ids.AsSpan(0, tokens.Length));
+            else
+                corpus.AddDocument(ids.AsSpan(0, tokens.Length));
         }
         return (train, heldOut);
     }

@@ -17,13 +17,21 @@ internal sealed class TokenCorpus
 
     public void AddDocument(ReadOnlySpan<int> ids)
     {
+        _starts.Add(TokenCount);
+        AppendToLastDocument(ids);
+    }
+
+    /// <summary>Appends <paramref name="ids"/> to the last document (a later piece of a long row).</summary>
+    public void AppendToLastDocument(ReadOnlySpan<int> ids)
+    {
+        if (_starts.Count == 0)
+            throw new InvalidOperationException("The corpus has no document to append to.");
         long needed = TokenCount + ids.Length;
         if (needed > Array.MaxLength)
             throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"The corpus exceeds {Array.MaxLength:N0} tokens, the most one training run holds; train on a sample."));
         if (needed > _tokens.Length)
             Array.Resize(ref _tokens, (int)Math.Min(Array.MaxLength, Math.Max(needed, 2L * _tokens.Length)));
-        _starts.Add(TokenCount);
         ids.CopyTo(_tokens.AsSpan((int)TokenCount));
         TokenCount = needed;
     }

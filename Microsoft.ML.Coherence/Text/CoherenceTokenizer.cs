@@ -82,14 +82,58 @@ public sealed class CoherenceTokenizer
         return TokenizeRows(data, textColumn);
     }
 
-    /// <summary>As <see cref="Tokenize(IDataView, string)"/>, as slices of one reused buffer (see <see cref="TokenSlices"/>).</summary>
-    internal IEnumerable<VBuffer<ReadOnlyMemory<char>>> TokenizeToSlices(IDataView data, string textColumn)
+    /// <summary>The most characters of a row ML.NET's text transforms read at once in training: longer rows are cut.</summary>
+    internal const int MaxPieceCharacters = 1 << 14;
+
+    /// <summary>
+    /// As <see cref="Tokenize(IDataView, string)"/>, as slices of one reused buffer (see <see cref="TokenSlices"/>), with rows
+    /// longer than <paramref name="maxPieceCharacters"/> cut into pieces after a space, tab or line break. Those characters
+    /// always separate words and are dropped, and normalisation works character by character, so the pieces give the
+    /// row's tokens exactly, while ML.NET's transforms (which hold a normalised copy of a row and a slice a token, about 15
+    /// bytes a character) never hold more than a piece. A run longer than the limit without such a character stays whole.
+    /// </summary>
+    internal IEnumerable<TokenPiece> TokenizeToPieces(IDataView data, string textColumn, int maxPieceCharacters = MaxPieceCharacters)
     {
         CheckTextColumn(data, textColumn);
-        return TokenSlices(data, textColumn);
+        var pieces = _mlContext.Data.LoadFromEnumerable(Pieces(data, textColumn, maxPieceCharacters));
+        return TokenSlices(pieces, nameof(PieceRow.Text), nameof(PieceRow.Continues))
+            .Select(static piece => new TokenPiece(piece.Tokens, piece.Flag));
     }
 
-    /// <summary>One row's tokens in the slice form <see cref="TokenizeToSlices"/> hands out (for callers that hold strings).</summary>
+    // The rows of a text column as pieces of at most maxCharacters (cut after white space), each marked when it continues its row.
+    private static IEnumerable<PieceRow> Pieces(IDataView data, string textColumn, int maxCharacters)
+    {
+        var column = data.Schema[textColumn];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        var text = default(ReadOnlyMemory<char>);
+        while (cursor.MoveNext())
+        {
+            getter(ref text);
+            bool continues = false;
+            var rest = text;
+            while (rest.Length > maxCharacters && CutAfter(rest.Span, maxCharacters) is int cut and > 0 && cut < rest.Length)
+            {
+                yield return new PieceRow { Text = rest[..cut], Continues = continues };
+                (rest, continues) = (rest[cut..], true);
+            }
+            yield return new PieceRow { Text = rest, Continues = continues };
+        }
+    }
+
+    // Where to cut a long text: after the last space, tab or line break within the limit, else after the first one past it
+    // (0 when there is none: the text stays whole).
+    private static int CutAfter(ReadOnlySpan<char> text, int maxCharacters)
+    {
+        int last = text[..maxCharacters].LastIndexOfAny(' ', '\t', '\n');
+        if (last >= 0)
+            return last + 1;
+        int next = text[maxCharacters..].IndexOfAny(' ', '\t', '\n');
+        return next < 0 ? 0 : maxCharacters + next + 1;
+    }
+
+
+    /// <summary>One row's tokens in the slice form <see cref="TokenizeToPieces"/> hands out (for callers that hold strings).</summary>
     internal static VBuffer<ReadOnlyMemory<char>> AsSlices(string[] tokens) =>
         new(tokens.Length, Array.ConvertAll(tokens, static token => token.AsMemory()));
 
@@ -125,48 +169,58 @@ public sealed class CoherenceTokenizer
 
     private IEnumerable<string[]> TokenizeRows(IDataView data, string textColumn, string? nullFlagColumn = null)
     {
-        foreach (var tokens in TokenSlices(data, textColumn, nullFlagColumn))
+        long row = 0;
+        foreach (var (tokens, isNull) in TokenSlices(data, textColumn, nullFlagColumn))
         {
+            if (isNull)
+            {
+                CoherenceThrow.Argument("documents",
+                    $"Row {row} of the corpus is null; every row must be a string (use \"\" for an empty document).");
+            }
+            row++;
             var values = tokens.GetValues();
-            var row = new string[values.Length];
+            var strings = new string[values.Length];
             for (var k = 0; k < values.Length; k++)
             {
-                row[k] = values[k].ToString();
+                strings[k] = values[k].ToString();
             }
-            yield return row;
+            yield return strings;
         }
     }
 
     /// <summary>
-    /// Streams each row's tokens as slices of the normalised text, without making a string per token. The buffer is the
-    /// cursor's own and is overwritten by the next row: read it before moving on, never keep it.
+    /// Streams each row's tokens as slices of the normalised text, without making a string per token, with the row's value
+    /// of the Boolean <paramref name="flagColumn"/> (false without one). The buffer is the cursor's own and is overwritten
+    /// by the next row: read it before moving on, never keep it.
     /// </summary>
-    internal IEnumerable<VBuffer<ReadOnlyMemory<char>>> TokenSlices(IDataView data, string textColumn, string? nullFlagColumn = null)
+    internal IEnumerable<(VBuffer<ReadOnlyMemory<char>> Tokens, bool Flag)> TokenSlices(IDataView data, string textColumn, string? flagColumn = null)
     {
         var transformed = CreateEstimator(TokenColumn, textColumn).Fit(data).Transform(data);
         var tokenColumn = transformed.Schema[TokenColumn];
-        var columns = nullFlagColumn is null ? [tokenColumn] : new[] { tokenColumn, transformed.Schema[nullFlagColumn] };
+        var columns = flagColumn is null ? [tokenColumn] : new[] { tokenColumn, transformed.Schema[flagColumn] };
         using var cursor = transformed.GetRowCursor(columns);
         var getter = cursor.GetGetter<VBuffer<ReadOnlyMemory<char>>>(tokenColumn);
-        var isNullGetter = nullFlagColumn is null ? null : cursor.GetGetter<bool>(columns[1]);
+        var flagGetter = flagColumn is null ? null : cursor.GetGetter<bool>(columns[1]);
         var tokens = default(VBuffer<ReadOnlyMemory<char>>);
-        var isNull = false;
+        var flag = false;
         while (cursor.MoveNext())
         {
-            isNullGetter?.Invoke(ref isNull);
-            if (isNull)
-            {
-                CoherenceThrow.Argument("documents",
-                    $"Row {cursor.Position} of the corpus is null; every row must be a string (use \"\" for an empty document).");
-            }
+            flagGetter?.Invoke(ref flag);
             getter(ref tokens);
             // TokenizeIntoWords writes dense vectors; a sparse one would hide its implicit (empty) tokens from GetValues.
             if (!tokens.IsDense)
             {
                 tokens = new VBuffer<ReadOnlyMemory<char>>(tokens.Length, tokens.DenseValues().ToArray());
             }
-            yield return tokens;
+            yield return (tokens, flag);
         }
+    }
+
+    private sealed class PieceRow
+    {
+        public ReadOnlyMemory<char> Text { get; set; }
+
+        public bool Continues { get; set; }
     }
 
     private sealed class DocumentRow

@@ -48,7 +48,7 @@ internal static class PairedTiming
         foreach (var setting in settings ?? [])
             OptionAssignment.Apply(sca, setting);
         var baseline = sca.AsBaseline();
-        var prepared = PreparedCorpus.Prepare(() => documents.Select(CoherenceTokenizer.AsSlices), sca, seed);
+        var prepared = PreparedCorpus.Prepare(() => documents.Select(TokenPiece.Document), sca, seed);
         var frequencies = prepared.Vocabulary.Frequencies;
         var lmSampler = new UnigramSampler(frequencies, sca.ContextSmoothing, includeUnknown: true);
         var negativeSampler = new UnigramSampler(frequencies, sca.ContextSmoothing, includeUnknown: false);
