@@ -27,7 +27,7 @@ namespace Microsoft.ML.Coherence.Statistics;
 /// Not thread-safe: use one instance per worker and <see cref="Merge"/> them.
 /// </para>
 /// </remarks>
-public sealed class CooccurrenceCounts
+internal sealed class CooccurrenceCounts
 {
     /// <summary>The largest window accepted: lcm(1..16) = 720720 still leaves ample headroom in a 64-bit count.</summary>
     public const int MaxWindow = 16;

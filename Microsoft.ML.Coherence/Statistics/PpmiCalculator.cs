@@ -11,7 +11,7 @@ namespace Microsoft.ML.Coherence.Statistics;
 /// PMI(i, j) = log(P(i, j) / (P(i) P_α(j))) = log(C[i, j] / (C[i, *] P_α(j))), and PPMI = max(PMI, 0).
 /// Every ratio is invariant to the counts' integer <see cref="CooccurrenceCounts.Scale"/>, so scaled counts are used directly.
 /// </remarks>
-public sealed class PpmiCalculator
+internal sealed class PpmiCalculator
 {
     /// <summary>The default smoothing exponent α, 0.75 as in Levy et al. (2015) and word2vec's negative sampling.</summary>
     public const double DefaultSmoothing = 0.75;

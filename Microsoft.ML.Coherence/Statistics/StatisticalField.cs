@@ -60,7 +60,7 @@ public sealed class StatisticalField
     /// <param name="smoothing">Context-distribution smoothing exponent α, in (0, 1].</param>
     /// <returns>The field.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="neighborCount"/> or <paramref name="smoothing"/> is out of range.</exception>
-    public static StatisticalField Build(CooccurrenceCounts counts, int neighborCount, double smoothing = PpmiCalculator.DefaultSmoothing)
+    internal static StatisticalField Build(CooccurrenceCounts counts, int neighborCount, double smoothing = PpmiCalculator.DefaultSmoothing)
     {
         ArgumentNullException.ThrowIfNull(counts);
         var size = counts.VocabularySize;
