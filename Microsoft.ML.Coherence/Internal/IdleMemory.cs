@@ -5,9 +5,9 @@ namespace Microsoft.ML.Coherence.Internal;
 
 /// <summary>
 /// Returns to the operating system the managed memory a fit no longer uses. Preparing a corpus allocates far more than it
-/// keeps (ML.NET's buffers of both passes, the co-occurrence tables: about 600 MB at the peak for 20 MB of text in one
-/// row), and .NET's collector keeps freed memory committed for reuse: before this, the process stayed over 1.5 GB
-/// resident after Fit while its live heap was 90 MB. A full, compacting, aggressive collection releases it; it runs only when the
+/// keeps (ML.NET's buffers of both passes, the co-occurrence tables), and .NET's collector keeps freed memory committed
+/// for reuse: before this, the process stayed over 1.5 GB resident after a fit on 20 MB of text while its live heap was
+/// 90 MB. A full, compacting, aggressive collection releases it; it runs only when the
 /// process's resident memory grew by more than <see cref="Threshold"/> during the fit, so small fits never pay its pause.
 /// (The collector's own committed-bytes figure undercounts what it keeps, so the working set decides.)
 /// </summary>
