@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Tests.Oracle;
 using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Scoring;
 using Microsoft.ML.OnnxRuntime;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Coherence.Tests.Oracle;
 using Microsoft.ML.Coherence.Modules;
 using Microsoft.ML.Coherence.Scoring;
 
@@ -64,4 +65,22 @@ public sealed class SifPoolingTests
     }
 
     private static float[] Run(byte[] model, int[] ids) => OnnxEncoderWriterTests.RunGraph(model, ids, out _);
+
+    [TestMethod]
+    [DataRow(0, DisplayName = "static")]
+    [DataRow(1, DisplayName = "1 layer, chunks of 4")]
+    public void TheTrainingPathsStatesAreTheGraphsStates(int layers)
+    {
+        // SIF's common component is estimated from the states the training path computes; they must be the states the saved
+        // graph pools (the oracle computes those): the table's rows, or each chunk of the context length on its own.
+        var options = TestData.PlantedCorpus.TinyOptions(steps: 1);
+        (options.Layers, options.Heads, options.ContextLength) = (layers, 2, 4);
+        using var trainer = new Training.CoherenceTrainer(options, vocabularySize: 30, TorchSharp.torch.CPU, seed: 3);
+        int[] ids = [5, 0, 7, 7, 29, 1, 2, 3, 11, 4];
+        var expected = ReferenceEncoder.Forward(trainer.Model.ToEncoderWeights(), ids);
+        var actual = trainer.TokenStates(ids);
+        Assert.HasCount(expected.Length, actual);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.AreEqual(expected[i], actual[i], 1e-4f, $"value {i}");
+    }
 }

@@ -185,7 +185,7 @@ internal static class CoherenceEmbeddingEngine
         var weights = trainer.Model.ToEncoderWeights();
         if (labelHead?.WordBigrams is { } bigrams)
             weights = weights.WithBigrams(bigrams.SlotRows, labelHead.BigramVectors()!);
-        return options.Pooling == CoherencePooling.Sif ? Scoring.SifPooling.Fit(weights, vocabulary.Frequencies, train) : weights;
+        return options.Pooling == CoherencePooling.Sif ? Scoring.SifPooling.Fit(weights, vocabulary.Frequencies, train, trainer.TokenStates) : weights;
     }
 
     /// <summary>Steps for <see cref="CoherenceEmbeddingOptions.Epochs"/> passes over <paramref name="trainingTokens"/>, at least 1.</summary>

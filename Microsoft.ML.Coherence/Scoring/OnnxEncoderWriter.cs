@@ -24,7 +24,7 @@ namespace Microsoft.ML.Coherence.Scoring;
 /// passes), then pools. ML.NET's ONNX transformer still calls the graph once per row, so rows are not batched
 /// across a call; that limit is ML.NET's.
 /// Pooling counts only positions whose id is not 0: mean = masked sum / max(count, 1); the max of
-/// MeanMax is 0 when there is no known token. The same forward pass in plain C# is <see cref="ReferenceEncoder"/>.</para>
+/// MeanMax is 0 when there is no known token. The same forward pass in plain C# is the tests' ReferenceEncoder (the oracle).</para>
 /// </remarks>
 internal static class OnnxEncoderWriter
 {
@@ -168,7 +168,7 @@ internal static class OnnxEncoderWriter
     }
 
     /// <summary>
-    /// Runs the blocks over the row's real positions only, as <see cref="ReferenceEncoder"/> does: the f = floor(n / L)
+    /// Runs the blocks over the row's real positions only, as the tests' ReferenceEncoder does: the f = floor(n / L)
     /// whole chunks as one batch [f, L] and the last, shorter chunk of r = n - fL positions as a batch [1, r] (either may
     /// be empty); no padding. Returns states [1, n, d] and the ids [1, n].
     /// </summary>

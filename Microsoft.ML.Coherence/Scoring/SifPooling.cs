@@ -1,6 +1,5 @@
 using Microsoft.ML.Coherence.Corpus;
 using Microsoft.ML.Coherence.Modules;
-using Microsoft.ML.Coherence.Training;
 
 namespace Microsoft.ML.Coherence.Scoring;
 
@@ -19,23 +18,59 @@ internal static class SifPooling
     private const int PowerIterations = 100;
 
     /// <summary>The encoder with SIF's token weights and common component filled in.</summary>
-    public static CoherenceEncoderWeights Fit(CoherenceEncoderWeights weights, ReadOnlySpan<long> frequencies, TokenCorpus train)
+    /// <param name="weights">The trained encoder.</param>
+    /// <param name="frequencies">The training split's frequency of each id.</param>
+    /// <param name="train">The training documents.</param>
+    /// <param name="transformerStates">With Transformer layers: the encoder's states [n, d] of a document's ids, computed by the
+    /// training path (the trained model, in chunks of the context length as the graph scores). Static mode reads the table.</param>
+    public static CoherenceEncoderWeights Fit(CoherenceEncoderWeights weights, ReadOnlySpan<long> frequencies, TokenCorpus train,
+        Func<int[], float[]>? transformerStates = null)
     {
+        if (weights.Layers > 0 && transformerStates is null)
+            throw new ArgumentNullException(nameof(transformerStates), "An encoder with Transformer layers needs its states computed.");
         var tokenWeights = TokenWeights(frequencies);
         if (weights.HasSubwords && tokenWeights.Length > 0)
             tokenWeights[0] = 1f; // id 0 then stands for words outside the vocabulary, rarer than any in it: a / (a + ~0)
         // The training documents hold ids only, so the common component is estimated from their vocabulary words.
-        var withWeights = weights.WithSif(tokenWeights, []);
         int limit = weights.Layers == 0 ? MaxStaticDocuments : MaxTransformerDocuments;
         int every = Math.Max(1, (int)Math.Ceiling(train.DocumentCount / (double)limit));
         var pooled = new List<float[]>();
         for (int i = 0; i < train.DocumentCount; i += every)
         {
-            var ids = train.Document(i);
-            if (!ids.IsEmpty)
-                pooled.Add(ReferenceEncoder.Encode(withWeights, CoherencePooling.Sif, ids));
+            var ids = train.Document(i).ToArray();
+            if (ids.Length > 0)
+                pooled.Add(WeightedMean(weights.Layers == 0 ? TableRows(weights, ids) : transformerStates!(ids), ids, tokenWeights, weights.Dimension));
         }
         return weights.WithSif(tokenWeights, FirstPrincipalDirection(pooled, weights.Dimension));
+    }
+
+    // Static mode's states: the rows of the table.
+    private static float[] TableRows(CoherenceEncoderWeights weights, int[] ids)
+    {
+        int d = weights.Dimension;
+        var states = new float[ids.Length * d];
+        for (int t = 0; t < ids.Length; t++)
+            weights.Embeddings.AsSpan(ids[t] * d, d).CopyTo(states.AsSpan(t * d, d));
+        return states;
+    }
+
+    // SIF's pooled vector before the common component comes off: Σ w(id) h over the known ids, divided by their count.
+    private static float[] WeightedMean(float[] states, int[] ids, float[] tokenWeights, int dimension)
+    {
+        var mean = new float[dimension];
+        int count = 0;
+        for (int t = 0; t < ids.Length; t++)
+        {
+            if (ids[t] == 0)
+                continue;
+            float weight = tokenWeights[ids[t]];
+            for (int i = 0; i < dimension; i++)
+                mean[i] += weight * states[t * dimension + i];
+            count++;
+        }
+        for (int i = 0; i < dimension; i++)
+            mean[i] /= Math.Max(count, 1);
+        return mean;
     }
 
     /// <summary>a / (a + p(w)) for every id, p(w) = count(w) / total count.</summary>

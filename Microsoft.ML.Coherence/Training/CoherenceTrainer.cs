@@ -221,6 +221,9 @@ internal sealed partial class CoherenceTrainer : IDisposable
     /// <summary>The current embedding table, row-major.</summary>
     public float[] CurrentEmbedding() => _evaluator.CurrentEmbedding();
 
+    /// <summary>The encoder's states [n, d] of one document's ids, as the saved graph computes them (<see cref="TrainingEvaluator.TokenStates"/>).</summary>
+    public float[] TokenStates(int[] ids) => _evaluator.TokenStates(ids);
+
 
 
     /// <summary>Sets the optimiser's learning rate for a 1-based step and returns it with that step's coherence weight.</summary>

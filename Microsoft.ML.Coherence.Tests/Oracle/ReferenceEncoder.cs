@@ -1,6 +1,7 @@
 using Microsoft.ML.Coherence.Modules;
+using Microsoft.ML.Coherence.Scoring;
 
-namespace Microsoft.ML.Coherence.Scoring;
+namespace Microsoft.ML.Coherence.Tests.Oracle;
 
 /// <summary>
 /// The encoder's forward pass and pooling in plain single-precision C#, written straight from the
