@@ -276,16 +276,8 @@ public sealed class CoherenceEmbeddingEstimatorTests
             File.WriteAllLines(texts, rows.Select(r => r.Text.Replace('\n', ' ')));
 
             // The checker is built next to the tests (same configuration) and references only ML.NET and ONNX Runtime.
-            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string checker = Path.Combine(SampleData.RepositoryRoot, "tools", "Coherence.ModelLoadCheck", "bin", testBin.Parent!.Name, testBin.Name, "Coherence.ModelLoadCheck.dll");
-            Assert.IsTrue(File.Exists(checker), checker);
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { checker, zip, texts, output, "Features" })
-                start.ArgumentList.Add(argument);
-            using var process = System.Diagnostics.Process.Start(start)!;
-            string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.AreEqual(0, process.ExitCode, stdout + stderr);
+            var (exitCode, stdout, stderr) = ToolProcess.Run("Coherence.ModelLoadCheck", [zip, texts, output, "Features"]);
+            Assert.AreEqual(0, exitCode, stdout + stderr);
             StringAssert.Contains(stdout, "without TorchSharp or Microsoft.ML.Coherence");
 
             var expected = model.Transform(Ml.Data.LoadFromEnumerable(rows.Select(r => new SampleData.Row { Text = r.Text.Replace('\n', ' ') })));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML.Coherence.Tests.TestData;
 
 namespace Microsoft.ML.Coherence.Tests;
@@ -15,19 +14,9 @@ public sealed class KillResumeTests
     [TestMethod]
     public void AFitKilledDuringItsCheckpointWritesResumesToTheUninterruptedWeights()
     {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        string tool = Path.Combine(SampleData.RepositoryRoot, "tools", "Coherence.KillResumeCheck", "bin", testBin.Parent!.Name, testBin.Name,
-            "Coherence.KillResumeCheck.dll");
-        Assert.IsTrue(File.Exists(tool), tool);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { tool, "3", "100" })
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        var (exitCode, stdout, stderr) = ToolProcess.Run("Coherence.KillResumeCheck", ["3", "100"]);
 
-        Assert.AreEqual(0, process.ExitCode, stdout + stderr.Result);
+        Assert.AreEqual(0, exitCode, stdout + stderr);
         StringAssert.Contains(stdout, "3 kills: 3 passed, 0 failed");
         Assert.AreEqual(3, stdout.Split('\n').Count(line => line.Contains("weights equal the uninterrupted fit: yes", StringComparison.Ordinal)), stdout);
     }

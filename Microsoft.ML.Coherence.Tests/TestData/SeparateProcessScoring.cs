@@ -19,23 +19,8 @@ internal static class SeparateProcessScoring
         {
             string input = Path.Combine(directory, "texts.txt"), output = Path.Combine(directory, "out.tsv");
             File.WriteAllLines(input, texts);
-            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string checker = Path.Combine(SampleData.RepositoryRoot, "tools", "Coherence.ModelLoadCheck", "bin", testBin.Parent!.Name, testBin.Name, "Coherence.ModelLoadCheck.dll");
-            Assert.IsTrue(File.Exists(checker), checker);
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in new[] { checker, zip, input, output, featureColumn })
-                start.ArgumentList.Add(argument);
-            foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-            {
-                if (value is null)
-                    start.Environment.Remove(name);
-                else
-                    start.Environment[name] = value;
-            }
-            using var process = System.Diagnostics.Process.Start(start)!;
-            string stdout = process.StandardOutput.ReadToEnd(), stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.AreEqual(0, process.ExitCode, stdout + stderr);
+            var (exitCode, stdout, stderr) = ToolProcess.Run("Coherence.ModelLoadCheck", [zip, input, output, featureColumn], environment);
+            Assert.AreEqual(0, exitCode, stdout + stderr);
             var lines = File.ReadAllLines(output);
             Assert.HasCount(texts.Count, lines);
             return lines.Select(line => line.Split('\t')[0].Split(' ')

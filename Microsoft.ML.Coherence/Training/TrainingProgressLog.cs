@@ -13,13 +13,11 @@ internal sealed class TrainingProgressLog(int steps, int firstStep, List<Coheren
 {
     private const int MaxProgressPoints = 200;
     private const int MaxInfoLines = 10;
-    private readonly int _every = Every(steps);
-    private readonly int _infoEvery = InfoEvery(steps);
+    private readonly int _every = Math.Max(1, steps / MaxProgressPoints);
+    // A tenth of the run rounded up to a multiple of the reporting interval, so that Info lines are progress points.
+    private readonly int _infoEvery = RoundUp(Math.Max(1, steps / MaxInfoLines), Math.Max(1, steps / MaxProgressPoints));
 
-    private static int Every(int steps) => Math.Max(1, steps / MaxProgressPoints);
-
-    // A multiple of the reporting interval, so that Info lines are progress points.
-    private static int InfoEvery(int steps) => (Math.Max(1, steps / MaxInfoLines) + Every(steps) - 1) / Every(steps) * Every(steps);
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>Whether <paramref name="step"/> is a progress point (an evaluation step is reported too, by the caller).</summary>
     public bool IsReported(int step) => step % _every == 0 || step == steps || step == firstStep;
