@@ -44,36 +44,6 @@ public sealed class OnnxEncoderWriterTests
     [TestMethod]
     [DataRow(CoherencePooling.Mean)]
     [DataRow(CoherencePooling.MeanMax)]
-    public void GraphWithWordBigramsMatchesReferenceEncoder(CoherencePooling pooling)
-    {
-        var plain = TestEncoders.RandomWeights(0);
-        var bigrams = Statistics.WordBigrams.Build([[1, 2, 3, 4], [7, 12, 7, 12], [49, 10, 10]], maxBigrams: 100, minCount: 1)!;
-        var random = new Random(3);
-        var vectors = Enumerable.Range(0, bigrams.RowCount * TestEncoders.Dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        Array.Clear(vectors, 0, TestEncoders.Dimension);
-        var weights = plain.WithBigrams(bigrams.SlotRows, vectors);
-        var model = OnnxEncoderWriter.WriteBytes(weights, pooling);
-        int[][] rows = [[], [3], [1, 2], [2, 1], [7, 0, 12], [7, 12, 7, 12], [0, 49, 10, 10, 0], [1, 2, 3, 4, 5, 6], [0, 0]];
-        foreach (var ids in rows)
-        {
-            var expected = ReferenceEncoder.Encode(weights, pooling, ids);
-            TestEncoders.AssertClose(expected, RunGraph(model, ids, out _), 1e-5f, $"ids [{string.Join(' ', ids)}]");
-        }
-
-        // The bigram vectors change the features exactly where a pair has a row: [1 2] pools w1, w2 and the (1,2) vector.
-        var withPair = ReferenceEncoder.Encode(weights, CoherencePooling.Mean, [1, 2]);
-        var d = TestEncoders.Dimension;
-        var pair = vectors.AsSpan(bigrams.RowOf(1, 2) * d, d).ToArray();
-        for (int i = 0; i < d; i++)
-            Assert.AreEqual((plain.Embeddings[d + i] + plain.Embeddings[2 * d + i] + pair[i]) / 3f, withPair[i], 1e-6f);
-        Assert.AreEqual(0, bigrams.RowOf(2, 1));
-        CollectionAssert.AreEqual(ReferenceEncoder.Encode(plain, pooling, [2, 1]), ReferenceEncoder.Encode(weights, pooling, [2, 1]),
-            "(2,1) has no row: the same features as without bigrams");
-    }
-
-    [TestMethod]
-    [DataRow(CoherencePooling.Mean)]
-    [DataRow(CoherencePooling.MeanMax)]
     public void UnpaddedTransformerGraphEqualsTheReferenceAroundTheContextLength(CoherencePooling pooling)
     {
         // L = 64: one position, one short of a chunk, exactly one chunk, one past it (a whole chunk plus a last chunk of

@@ -49,26 +49,8 @@ internal static class CoherenceEmbeddingEngine
         using var cancellation = new HostCancellation(trainingHost, cancellationToken);
         cancellation.ThrowIfCancellationRequested();
 
-        // Before the first TorchSharp call: on Debian 12 / Ubuntu 22.04 TorchSharp's native library needs a fixed copy.
-        TorchSharpNativeFix.EnsureApplied((message, warning) =>
-        {
-            if (warning)
-                channel.Warning(MessageSensitivity.None, message);
-            else
-                Log(message);
-        });
-        // ML.NET's GPU settings as they stand now; a missing GPU without FallbackToCpu fails here, before any work.
-        var device = TorchDevice.Select(options.Device, HostEnvironmentSettings.GpuDeviceId(environment),
-            HostEnvironmentSettings.FallbackToCpu(environment), Log);
-        if (options.CheckpointDirectory is not null)
-            CheckpointStore.EnsureWritable(options.CheckpointDirectory);
-
-        long workingSetBefore = Environment.WorkingSet;
-        var prepared = PreparedCorpus.Prepare(() => Cancellable(documents(), cancellation.Token), options, seed, Log);
-        cancellation.ThrowIfCancellationRequested();
-        // The passes' buffers and the counting tables are garbage now; released before libtorch allocates, the fit's peak is
-        // the larger of the two phases instead of their sum.
-        IdleMemory.Release(environment, workingSetBefore, "the corpus preparation");
+        var device = SelectDevice(environment, options, channel, Log);
+        var prepared = PrepareCorpus(environment, documents, options, seed, cancellation, Log);
         var (vocabulary, train, heldOut, field) = (prepared.Vocabulary, prepared.Train, prepared.HeldOut, prepared.Field);
         double statisticsSeconds = prepared.Seconds;
         options.Steps ??= StepsFor(options, train.TokenCount);
@@ -79,7 +61,7 @@ internal static class CoherenceEmbeddingEngine
             $"{prepared.CooccurringPairs:N0} co-occurring pairs; field built in {statisticsSeconds:F1}s; device {device}; " +
             $"{options.Steps:N0} steps ({Epochs(options, train.TokenCount):F2} epochs)."));
 
-        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress, vocabularyTokens: vocabulary.Tokens,
+        using var trainer = new CoherenceTrainer(options, vocabulary.Count, device, seed, Log, progress,
             trace: message => channel.Trace(MessageSensitivity.None, message));
         using var labelHead = LabelHeadFor(labels, options, seed, train, heldOut, trainer, device, Log);
         trainer.LabelHead = labelHead;
@@ -98,10 +80,44 @@ internal static class CoherenceEmbeddingEngine
         {
             var partial = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher, warnings);
             throw new CoherenceTrainingException(diverged.Message, diverged.Step,
-                new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), partial), diverged.InnerException);
+                new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), partial), diverged.InnerException);
         }
         var report = Report(trainer, options, seed, device, vocabulary, train, heldOut, initialPerplexity, statisticsSeconds, labels?.Classes, teacher, warnings);
-        return new CoherenceEmbeddingModel(vocabulary, field, EncoderWeights(trainer, labelHead, options, vocabulary, train), report);
+        return new CoherenceEmbeddingModel(vocabulary, field, trainer.Model.ToEncoderWeights(), report);
+    }
+
+    /// <summary>
+    /// The training device from the options and ML.NET's GPU settings as they stand now (a missing GPU without FallbackToCpu
+    /// fails here, before any work), after the Debian 12 fix of TorchSharp's native library that must precede its first
+    /// call; a checkpoint folder is checked writable too.
+    /// </summary>
+    private static torch.Device SelectDevice(IHostEnvironment environment, CoherenceEmbeddingOptions options, IChannel channel, Action<string> log)
+    {
+        TorchSharpNativeFix.EnsureApplied((message, warning) =>
+        {
+            if (warning)
+                channel.Warning(MessageSensitivity.None, message);
+            else
+                log(message);
+        });
+        var device = TorchDevice.Select(options.Device, HostEnvironmentSettings.GpuDeviceId(environment),
+            HostEnvironmentSettings.FallbackToCpu(environment), log);
+        if (options.CheckpointDirectory is not null)
+            CheckpointStore.EnsureWritable(options.CheckpointDirectory);
+        return device;
+    }
+
+    /// <summary>The two passes over the text, counting and the field; the passes' memory is returned before libtorch allocates.</summary>
+    private static PreparedCorpus PrepareCorpus(IHostEnvironment environment, Func<IEnumerable<TokenPiece>> documents, CoherenceEmbeddingOptions options,
+        int seed, HostCancellation cancellation, Action<string> log)
+    {
+        long workingSetBefore = Environment.WorkingSet;
+        var prepared = PreparedCorpus.Prepare(() => Cancellable(documents(), cancellation.Token), options, seed, log);
+        cancellation.ThrowIfCancellationRequested();
+        // The passes' buffers and the counting tables are garbage now; released before libtorch allocates, the fit's peak is
+        // the larger of the two phases instead of their sum.
+        IdleMemory.Release(environment, workingSetBefore, "the corpus preparation");
+        return prepared;
     }
 
     /// <summary>
@@ -113,11 +129,7 @@ internal static class CoherenceEmbeddingEngine
         CoherenceTrainer trainer, torch.Device device, Action<string> log)
     {
         if (labels is null)
-        {
-            if (options.WordBigrams > 0)
-                log($"WordBigrams is {options.WordBigrams} but there is no label column: bigram vectors are trained by the label loss only, so none are made.");
             return null;
-        }
         if (labels.RowLabels.Length != train.DocumentCount + heldOut.DocumentCount)
             throw new InvalidOperationException(
                 $"The label column gave {labels.RowLabels.Length} rows and the text column {train.DocumentCount + heldOut.DocumentCount}: they must be read from the same rows.");
@@ -135,7 +147,7 @@ internal static class CoherenceEmbeddingEngine
         log(string.Create(CultureInfo.InvariantCulture, $"Label column '{options.LabelColumnName}': {labels.Classes.Length} classes; {documents.Training.Length:N0} labelled training documents, " +
             $"{documents.HeldOut.Length:N0} held out of the label loss; label weight {options.LabelWeight}, {options.LabelBatchSize} labelled documents per step " +
             $"({(double)options.LabelBatchSize * options.Steps!.Value / Math.Max(1, documents.Training.Length):F1} passes over them)."));
-        return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed, BigramsFor(documents, train, options, log));
+        return new LabelHead(documents, train, trainer.Model.Dimension, device, options, seed);
     }
 
     /// <summary>
@@ -160,33 +172,6 @@ internal static class CoherenceEmbeddingEngine
     internal static int LabelBatchSizeFor(CoherenceEmbeddingOptions options, int labelled) =>
         DocumentPooling.BatchSize(options.LabelEpochs, labelled, options.Steps!.Value);
 
-    /// <summary>The word bigrams of the labelled training documents (<see cref="CoherenceEmbeddingOptions.WordBigrams"/>), or null for none.</summary>
-    private static Statistics.WordBigrams? BigramsFor(LabelledDocuments documents, TokenCorpus train, CoherenceEmbeddingOptions options, Action<string> log)
-    {
-        if (options.WordBigrams == 0)
-            return null;
-        if (options.Layers > 0 || options.Pooling == CoherencePooling.Sif)
-        {
-            log($"WordBigrams is {options.WordBigrams} but bigrams need static mode with Mean or MeanMax pooling (Layers {options.Layers}, pooling {options.Pooling}): no bigrams.");
-            return null;
-        }
-        var bigrams = Statistics.WordBigrams.Build(documents.Training.Select(d => train.Document(d.Document).ToArray()), options.WordBigrams, options.MinCount);
-        log(bigrams is null
-            ? $"No word bigram of the labelled training documents is seen {options.MinCount} times (MinCount): no bigrams."
-            : string.Create(CultureInfo.InvariantCulture, $"Word bigrams: {bigrams.RowCount - 1:N0} vectors (at most {options.WordBigrams:N0}, " +
-                $"seen at least {options.MinCount} times in the labelled training documents), {bigrams.SlotCount:N0} hash slots."));
-        return bigrams;
-    }
-
-    /// <summary>The trained encoder, with what its pooling needs from the training text (SIF's weights and common component) and the label head's bigrams.</summary>
-    private static CoherenceEncoderWeights EncoderWeights(CoherenceTrainer trainer, LabelHead? labelHead, CoherenceEmbeddingOptions options,
-        Vocabulary vocabulary, TokenCorpus train)
-    {
-        var weights = trainer.Model.ToEncoderWeights();
-        if (labelHead?.WordBigrams is { } bigrams)
-            weights = weights.WithBigrams(bigrams.SlotRows, labelHead.BigramVectors()!);
-        return options.Pooling == CoherencePooling.Sif ? Scoring.SifPooling.Fit(weights, vocabulary.Frequencies, train, trainer.TokenStates) : weights;
-    }
 
     /// <summary>Steps for <see cref="CoherenceEmbeddingOptions.Epochs"/> passes over <paramref name="trainingTokens"/>, at least 1.</summary>
     internal static int StepsFor(CoherenceEmbeddingOptions options, long trainingTokens)
@@ -240,7 +225,6 @@ internal static class CoherenceEmbeddingEngine
             LabelClasses = labelClasses ?? [],
             LabelledTrainingDocuments = trainer.LabelHead?.Documents.Training.Length ?? 0,
             LabelledHeldOutDocuments = trainer.LabelHead?.Documents.HeldOut.Length ?? 0,
-            WordBigrams = trainer.LabelHead?.WordBigrams is { } bigrams ? bigrams.RowCount - 1 : 0,
             FinalHeldOutLabelAccuracy = last?.HeldOutLabelAccuracy,
             FinalLabelLoss = last?.LabelLoss,
             TeacherName = options.Teacher is { } generator ? TeacherName(generator) : null,

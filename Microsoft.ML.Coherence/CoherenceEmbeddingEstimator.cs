@@ -19,7 +19,7 @@ namespace Microsoft.ML.Coherence;
 /// | -- | -- |
 /// | Does this estimator need to look at the data to train its parameters? | Yes |
 /// | Input column data type | <xref:System.String> (text); the optional label column (<see cref="CoherenceEmbeddingOptions.LabelColumnName"/>) <xref:System.String> or a key |
-/// | Output column data type | Known-size vector of <xref:System.Single>: EmbeddingDimension (Mean, Sif) or 2 x EmbeddingDimension (MeanMax) |
+/// | Output column data type | Known-size vector of <xref:System.Single>: EmbeddingDimension (Mean) or 2 x EmbeddingDimension (MeanMax) |
 /// | Exportable to ONNX | The scoring stage itself is an ONNX graph inside ML.NET's built-in transforms |
 /// | Needs TorchSharp | To fit; not to score or load |
 ///

@@ -50,12 +50,6 @@ public sealed class CoherenceEmbeddingOptions
         public const bool SplitPunctuation = true;
         /// <summary>Whether the language model's output table is the embedding table.</summary>
         public const bool TieOutputEmbedding = true;
-        /// <summary>Rows of the subword (character n-gram) table; 0 switches subwords off.</summary>
-        public const int SubwordBuckets = 0;
-        /// <summary>Shortest character n-gram of a subword (boundary marks count).</summary>
-        public const int SubwordMinLength = 3;
-        /// <summary>Longest character n-gram of a subword (boundary marks count).</summary>
-        public const int SubwordMaxLength = 5;
         /// <summary>Sequences per batch.</summary>
         public const int BatchSize = 32;
         /// <summary>Peak learning rate of AdamW.</summary>
@@ -76,8 +70,6 @@ public sealed class CoherenceEmbeddingOptions
         public const float LabelEpochs = 4f;
         /// <summary>Share of the labelled training documents kept out of the label loss to measure held-out label accuracy.</summary>
         public const float LabelHoldOutFraction = 0.1f;
-        /// <summary>Word bigrams with a vector in the label-aware mode (0: none).</summary>
-        public const int WordBigrams = 0;
         /// <summary>Weight of the row distillation loss when a <see cref="CoherenceEmbeddingOptions.Teacher"/> is set.</summary>
         public const float TeacherRowWeight = 1.0f;
         /// <summary>Most training rows the teacher embeds for row distillation.</summary>
@@ -153,18 +145,6 @@ public sealed class CoherenceEmbeddingOptions
     /// table, as word2vec and fastText do (false). Only the embedding table is exported and scored either way.
     /// </summary>
     public bool TieOutputEmbedding { get; set; } = Defaults.TieOutputEmbedding;
-    /// <summary>
-    /// Rows of a hashed table of character n-gram vectors (fastText's subwords), static mode only; 0 (the default) switches
-    /// subwords off. When on, a word's vector is the mean of its own row and the rows of its n-grams (lengths
-    /// <see cref="SubwordMinLength"/> to <see cref="SubwordMaxLength"/> of the word between two boundary marks), in training
-    /// and in the saved chain, and a word outside the vocabulary gets the mean of its n-gram rows instead of being skipped:
-    /// the saved chain computes them with ML.NET's character tokenizer and the ONNX graph. 0, or 1,024 to 4,194,304.
-    /// </summary>
-    public int SubwordBuckets { get; set; } = Defaults.SubwordBuckets;
-    /// <summary>Shortest character n-gram of a subword, the boundary marks counted (2 to <see cref="SubwordMaxLength"/>).</summary>
-    public int SubwordMinLength { get; set; } = Defaults.SubwordMinLength;
-    /// <summary>Longest character n-gram of a subword, the boundary marks counted (<see cref="SubwordMinLength"/> to 8).</summary>
-    public int SubwordMaxLength { get; set; } = Defaults.SubwordMaxLength;
     /// <summary>Sequences per batch.</summary>
     public int BatchSize { get; set; } = Defaults.BatchSize;
     /// <summary>Peak learning rate.</summary>
@@ -183,13 +163,13 @@ public sealed class CoherenceEmbeddingOptions
     /// <summary>
     /// Name of a label column (<see cref="string"/> text, or a key) that training may read; null (the default) trains on the text
     /// alone. When set, a linear softmax head on each labelled document's mean word vector (its tokens' vectors of
-    /// <c>Rows</c>, subwords included, unknown words skipped, as fastText's supervised mode does) is trained jointly with the
+    /// <c>Rows</c>, unknown words skipped, as fastText's supervised mode does) is trained jointly with the
     /// other terms: L = L_task + <see cref="LabelWeight"/> L_label + coherence weight L_align + uniformity weight L_unif,
-    /// and its gradient reaches the word (and subword) vectors. Rows whose label is missing (empty text, key 0) feed only the
+    /// and its gradient reaches the word vectors. Rows whose label is missing (empty text, key 0) feed only the
     /// unsupervised terms. The head is not part of the fitted stage: the output stays the feature vector, and the saved
     /// chain is the same as without labels. <see cref="LabelHoldOutFraction"/> of the labelled documents stay out of the
     /// label loss and measure held-out label accuracy (reported). The head pools word vectors even with
-    /// Transformer layers or <see cref="CoherencePooling.MeanMax"/> / <see cref="CoherencePooling.Sif"/> pooling, whose
+    /// Transformer layers or <see cref="CoherencePooling.MeanMax"/> pooling, whose
     /// features it then only approximates. Not checkpointed: <see cref="CheckpointDirectory"/> must be null with a label column.
     /// </summary>
     public string? LabelColumnName { get; set; }
@@ -215,16 +195,6 @@ public sealed class CoherenceEmbeddingOptions
     /// (0 to less than 0.5; 0 measures nothing).
     /// </summary>
     public float LabelHoldOutFraction { get; set; } = Defaults.LabelHoldOutFraction;
-    /// <summary>
-    /// Word bigrams for the label-aware mode, as fastText's <c>-wordNgrams 2</c>: the at most this many most frequent pairs
-    /// of consecutive known words of the labelled training rows (each seen at least <see cref="MinCount"/> times) get a
-    /// vector, which only the label loss trains and which the mean averages with the word vectors, in training and in the
-    /// saved chain (the pair is hashed there with built-in ONNX operators). 0 or more; 0 means no bigrams. Used only with
-    /// <see cref="LabelColumnName"/> in static mode (<see cref="Layers"/> = 0) with <see cref="CoherencePooling.Mean"/> or
-    /// <see cref="CoherencePooling.MeanMax"/> pooling; ignored (and logged) otherwise. Each bigram adds d floats to the
-    /// saved model. The word vectors (<c>GetEmbeddingMatrix</c>, the exports) do not include them.
-    /// </summary>
-    public int WordBigrams { get; set; } = Defaults.WordBigrams;
     /// <summary>
     /// A pretrained embedding model to learn from (any <see cref="Microsoft.Extensions.AI.IEmbeddingGenerator{TInput, TEmbedding}"/>
     /// of strings, such as a sentence encoder); null, the default, trains from the corpus alone. With a teacher, <c>Fit</c>

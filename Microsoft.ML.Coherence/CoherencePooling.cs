@@ -8,12 +8,4 @@ public enum CoherencePooling
 
     /// <summary>Mean then element-wise max over the row's known tokens, concatenated: length 2 x <c>EmbeddingDimension</c>.</summary>
     MeanMax = 1,
-
-    /// <summary>
-    /// Smooth inverse frequency (Arora, Liang and Ma, 2017): the mean over the row's known tokens of each vector
-    /// weighted by a / (a + p(w)), with p(w) the token's share of the training tokens and a = 10⁻³, so frequent words
-    /// count less; then the common component (the first principal direction of the pooled training rows) is removed.
-    /// Length <c>EmbeddingDimension</c>. Both steps are part of the exported graph.
-    /// </summary>
-    Sif = 2,
 }

@@ -41,8 +41,6 @@ public sealed class CoherenceTrainingReport
     public int LabelledTrainingDocuments { get; init; }
     /// <summary>Labelled training documents kept out of the label loss to measure <see cref="FinalHeldOutLabelAccuracy"/>.</summary>
     public int LabelledHeldOutDocuments { get; init; }
-    /// <summary>Word bigrams with a vector (<see cref="CoherenceEmbeddingOptions.WordBigrams"/>); 0 without.</summary>
-    public int WordBigrams { get; init; }
     /// <summary>
     /// The label head's accuracy on those held-out documents for the fitted weights (at the end);
     /// null without them.
@@ -77,7 +75,7 @@ public sealed class CoherenceTrainingReport
     /// <summary>
     /// Peak host memory in MB: the process' peak working set, on every device, which also counts everything
     /// else the process did before (compare runs in fresh processes). GPU memory is not included: TorchSharp
-    /// 0.107 exposes no CUDA allocator statistics (tools/Coherence.GpuCheck samples nvidia-smi instead).
+    /// 0.107 exposes no CUDA allocator statistics (nvidia-smi shows the device's memory).
     /// </summary>
     public double PeakMemoryMB { get; init; }
 }

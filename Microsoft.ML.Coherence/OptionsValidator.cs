@@ -5,8 +5,6 @@ namespace Microsoft.ML.Coherence;
 /// <summary>Checks <see cref="CoherenceEmbeddingOptions"/> at the boundary, before any work starts.</summary>
 internal static class OptionsValidator
 {
-    private const int MinSubwordBuckets = 1 << 10;
-    private const int MaxSubwordBuckets = 1 << 22;
 
     public static void Validate(CoherenceEmbeddingOptions o)
     {
@@ -66,7 +64,7 @@ internal static class OptionsValidator
             CoherenceThrow.OptionOutOfRange(nameof(o.SampledSoftmaxNegatives), o.SampledSoftmaxNegatives, "0 (full softmax) or more");
     }
 
-    /// <summary>The options of the budget and the objective: steps, epochs, objective and subwords, batch, optimiser, evaluation, held-out share.</summary>
+    /// <summary>The options of the budget and the objective: steps, epochs, batch, optimiser, evaluation, held-out share.</summary>
     private static void Budget(CoherenceEmbeddingOptions o)
     {
         if (o.Steps is int steps && !(steps > 0 || (steps == 0 && o.Teacher is not null)))
@@ -75,14 +73,6 @@ internal static class OptionsValidator
                 : "null (from Epochs), 0 (keep the distilled table untrained) or more");
         if (!(o.Epochs > 0) || float.IsInfinity(o.Epochs))
             CoherenceThrow.OptionOutOfRange(nameof(o.Epochs), o.Epochs, "a finite number greater than 0");
-        if (o.SubwordBuckets != 0 && (o.SubwordBuckets < MinSubwordBuckets || o.SubwordBuckets > MaxSubwordBuckets))
-            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordBuckets), o.SubwordBuckets, "0 (no subwords) or 1,024 to 4,194,304");
-        if (o.SubwordBuckets > 0 && o.Layers > 0)
-            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordBuckets), o.SubwordBuckets, $"0 with Layers = {o.Layers}: subwords are for static mode (Layers = 0)");
-        if (o.SubwordMinLength < 2 || o.SubwordMinLength > Text.CharNgramHasher.MaxSupportedLength)
-            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordMinLength), o.SubwordMinLength, $"2 to {Text.CharNgramHasher.MaxSupportedLength}");
-        if (o.SubwordMaxLength < o.SubwordMinLength || o.SubwordMaxLength > Text.CharNgramHasher.MaxSupportedLength)
-            CoherenceThrow.OptionOutOfRange(nameof(o.SubwordMaxLength), o.SubwordMaxLength, $"SubwordMinLength ({o.SubwordMinLength}) to {Text.CharNgramHasher.MaxSupportedLength}");
         Positive(nameof(o.BatchSize), o.BatchSize);
         if (!(o.LearningRate > 0) || float.IsInfinity(o.LearningRate))
             CoherenceThrow.OptionOutOfRange(nameof(o.LearningRate), o.LearningRate, "a finite number greater than 0");
@@ -108,7 +98,7 @@ internal static class OptionsValidator
     private static void Scoring(CoherenceEmbeddingOptions o)
     {
         if (!Enum.IsDefined(o.Pooling))
-            CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean, MeanMax or Sif");
+            CoherenceThrow.OptionOutOfRange(nameof(o.Pooling), o.Pooling, "Mean or MeanMax");
         if (o.ScoringGpuDeviceId < 0)
             CoherenceThrow.OptionOutOfRange(nameof(o.ScoringGpuDeviceId), o.ScoringGpuDeviceId, "null (score on the CPU) or a GPU index, 0 or more");
         Positive(nameof(o.CheckpointInterval), o.CheckpointInterval);
@@ -127,8 +117,6 @@ internal static class OptionsValidator
             Positive(nameof(o.LabelBatchSize), labelBatch);
         if (!(o.LabelEpochs > 0) || float.IsInfinity(o.LabelEpochs))
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelEpochs), o.LabelEpochs, "a finite number greater than 0");
-        if (o.WordBigrams < 0)
-            CoherenceThrow.OptionOutOfRange(nameof(o.WordBigrams), o.WordBigrams, "0 (no bigrams) or more");
         if (!(o.LabelHoldOutFraction >= 0 && o.LabelHoldOutFraction < 0.5f))
             CoherenceThrow.OptionOutOfRange(nameof(o.LabelHoldOutFraction), o.LabelHoldOutFraction, "0 to less than 0.5");
     }

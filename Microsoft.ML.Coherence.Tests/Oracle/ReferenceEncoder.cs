@@ -15,10 +15,6 @@ internal static class ReferenceEncoder
     public static float[] Features(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids) =>
         UnitNorm(Encode(weights, pooling, ids));
 
-    /// <summary>The stage's output row given the words as well as their ids (subwords).</summary>
-    public static float[] Features(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids, IReadOnlyList<string> words) =>
-        UnitNorm(Encode(weights, pooling, ids, words));
-
     private static float[] UnitNorm(float[] vector)
     {
         double sum = 0;
@@ -31,79 +27,8 @@ internal static class ReferenceEncoder
     }
 
     /// <summary>Encodes one row of token ids (0 = unknown) into its pooled feature vector.</summary>
-    public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids)
-    {
-        var states = Forward(weights, ids);
-        if (!weights.HasBigrams)
-            return Pool(states, ids, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
-        var counted = new bool[ids.Length];
-        for (var t = 0; t < ids.Length; t++)
-            counted[t] = ids[t] != 0;
-        return PoolWithBigrams(weights, pooling, ids, states, counted);
-    }
-
-    /// <summary>
-    /// Encodes one row given its words as well as their ids (0 = outside the vocabulary). With subwords, a word outside
-    /// the vocabulary gets the mean of its n-gram rows and is pooled like the others; without, it is skipped.
-    /// </summary>
-    public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids, IReadOnlyList<string> words)
-    {
-        ArgumentNullException.ThrowIfNull(words);
-        if (words.Count != ids.Length)
-            throw new ArgumentException($"{words.Count} words for {ids.Length} ids; give one word per id.", nameof(words));
-        var states = Forward(weights, ids);
-        var counted = new bool[ids.Length];
-        for (var t = 0; t < ids.Length; t++)
-            counted[t] = ids[t] != 0;
-        if (weights.HasSubwords)
-        {
-            int d = weights.Dimension;
-            var hasher = weights.SubwordHasher();
-            for (var t = 0; t < ids.Length; t++)
-            {
-                if (counted[t])
-                    continue;
-                var buckets = hasher.BucketsOf(words[t]);
-                var state = states.AsSpan(t * d, d);
-                state.Clear(); // Forward put the unknown row here
-                foreach (var bucket in buckets)
-                    Add(state, weights.SubwordVectors.AsSpan(bucket * d, d));
-                for (var i = 0; i < d; i++)
-                    state[i] /= Math.Max(buckets.Count, 1);
-                counted[t] = buckets.Count > 0;
-            }
-        }
-
-        return weights.HasBigrams
-            ? PoolWithBigrams(weights, pooling, ids, states, counted)
-            : Pool(states, ids, counted, weights.Dimension, pooling, weights.TokenWeights, weights.CommonComponent);
-    }
-
-    /// <summary>
-    /// Pools the words' states and, after them, the row's n - 1 bigram states: the vector of each pair of consecutive known
-    /// ids that has a row (see <see cref="Statistics.WordBigrams"/>), pooled like a word; pairs without one are not pooled.
-    /// </summary>
-    private static float[] PoolWithBigrams(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids, float[] states, bool[] counted)
-    {
-        int d = weights.Dimension;
-        int n = ids.Length;
-        var bigrams = weights.Bigrams();
-        int pairs = Math.Max(0, n - 1);
-        var allStates = new float[(n + pairs) * d];
-        var allCounted = new bool[n + pairs];
-        states.CopyTo(allStates, 0);
-        counted.CopyTo(allCounted, 0);
-        for (var t = 1; t < n; t++)
-        {
-            int row = bigrams.RowOf(ids[t - 1], ids[t]);
-            if (row == 0)
-                continue;
-            weights.BigramVectors.AsSpan(row * d, d).CopyTo(allStates.AsSpan((n + t - 1) * d, d));
-            allCounted[n + t - 1] = true;
-        }
-        // Pool reads ids only for SIF weights, which bigram encoders never have (ThrowIfInvalid): zeros stand in.
-        return Pool(allStates, new int[n + pairs], allCounted, d, pooling, weights.TokenWeights, weights.CommonComponent);
-    }
+    public static float[] Encode(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids) =>
+        Pool(Forward(weights, ids), ids, weights.Dimension, pooling);
 
     /// <summary>
     /// The per-token states H, row-major [n, d]. Static mode: H = E[ids]. Otherwise the ids are cut into
@@ -156,21 +81,9 @@ internal static class ReferenceEncoder
 
     /// <summary>
     /// Pools states [n, d] over the positions whose id is not 0: mean = sum / max(count, 1);
-    /// MeanMax appends the element-wise max, or zeros when no id is known. Sif weights each state by its token's
-    /// weight before the sum (same divisor) and then removes the common component u: v - (v·u) u.
+    /// MeanMax appends the element-wise max, or zeros when no id is known.
     /// </summary>
-    public static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, int dimension, CoherencePooling pooling,
-        ReadOnlySpan<float> tokenWeights = default, ReadOnlySpan<float> commonComponent = default)
-    {
-        var counted = new bool[ids.Length];
-        for (var t = 0; t < ids.Length; t++)
-            counted[t] = ids[t] != 0;
-        return Pool(states, ids, counted, dimension, pooling, tokenWeights, commonComponent);
-    }
-
-    /// <summary>Pools the positions marked <paramref name="counted"/> (SIF weights by id: a word outside the vocabulary takes id 0's).</summary>
-    private static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, ReadOnlySpan<bool> counted, int dimension, CoherencePooling pooling,
-        ReadOnlySpan<float> tokenWeights, ReadOnlySpan<float> commonComponent)
+    public static float[] Pool(ReadOnlySpan<float> states, ReadOnlySpan<int> ids, int dimension, CoherencePooling pooling)
     {
         var d = dimension;
         var result = new float[pooling == CoherencePooling.MeanMax ? 2 * d : d];
@@ -178,18 +91,13 @@ internal static class ReferenceEncoder
         var count = 0;
         for (var t = 0; t < ids.Length; t++)
         {
-            if (!counted[t])
+            if (ids[t] == 0)
             {
                 continue;
             }
 
             var row = states.Slice(t * d, d);
-            float weight = pooling == CoherencePooling.Sif && !tokenWeights.IsEmpty ? tokenWeights[ids[t]] : 1f;
-            for (var i = 0; i < d; i++)
-            {
-                mean[i] += weight * row[i];
-            }
-
+            Add(mean, row);
             if (pooling == CoherencePooling.MeanMax)
             {
                 var max = result.AsSpan(d, d);
@@ -205,20 +113,6 @@ internal static class ReferenceEncoder
         for (var i = 0; i < d; i++)
         {
             mean[i] /= Math.Max(count, 1);
-        }
-
-        if (pooling == CoherencePooling.Sif && !commonComponent.IsEmpty)
-        {
-            var projection = 0f;
-            for (var i = 0; i < d; i++)
-            {
-                projection += mean[i] * commonComponent[i];
-            }
-
-            for (var i = 0; i < d; i++)
-            {
-                mean[i] -= projection * commonComponent[i];
-            }
         }
 
         return result;

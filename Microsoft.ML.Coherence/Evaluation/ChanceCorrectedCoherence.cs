@@ -13,7 +13,7 @@ namespace Microsoft.ML.Coherence.Evaluation;
 /// negative when they are less aligned than chance. NaN where c_i is undefined or b_i = 1
 /// (a rank-1 table, where the question has no answer).
 /// </remarks>
-public static class ChanceCorrectedCoherence
+internal static class ChanceCorrectedCoherence
 {
     /// <summary>kappa for every token, NaN where undefined; index 0 (unknown) is NaN.</summary>
     /// <param name="embeddings">E, [n, d].</param>

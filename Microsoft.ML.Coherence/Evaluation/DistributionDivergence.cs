@@ -13,7 +13,7 @@ namespace Microsoft.ML.Coherence.Evaluation;
 /// zero vector has cosine 0. Token 0, tokens with no neighbours and tokens with a zero vector get
 /// NaN and are left out of the means. JS is bounded by ln 2.
 /// </remarks>
-public sealed class DistributionDivergence
+internal sealed class DistributionDivergence
 {
     /// <summary>Softmax temperature used when none is given (0.1). Pass the alignment loss's own tau so the two agree.</summary>
     public const double DefaultTemperature = 0.1;

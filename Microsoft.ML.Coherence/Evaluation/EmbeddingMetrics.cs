@@ -174,55 +174,13 @@ public static class EmbeddingMetrics
             CoherenceThrow.ValueOutOfRange(nameof(embeddings), d, "a dimension of at most 1024 (the Jacobi solver is O(d^3))");
         }
 
-        var mean = new double[d];
-        if (center && embeddings.Rows > 0)
-        {
-            for (var i = 0; i < embeddings.Rows; i++)
-            {
-                var row = embeddings.Row(i);
-                for (var c = 0; c < d; c++)
-                {
-                    mean[c] += row[c];
-                }
-            }
-
-            for (var c = 0; c < d; c++)
-            {
-                mean[c] /= embeddings.Rows;
-            }
-        }
-
+        var mean = center ? ColumnMeans(embeddings) : new double[d];
         // Fixed contiguous partitions, each with its own partial sum, added in order: the result does not
         // depend on thread scheduling or on the machine's core count.
         var partitions = Math.Max(1, Math.Min(16, (embeddings.Rows + 255) / 256));
         var partials = new double[partitions][];
-        var e = embeddings;
-        Parallel.For(0, partitions, part =>
-        {
-            var local = new double[d * d];
-            var centred = new double[d];
-            var start = (int)((long)e.Rows * part / partitions);
-            var end = (int)((long)e.Rows * (part + 1) / partitions);
-            for (var i = start; i < end; i++)
-            {
-                var row = e.Row(i);
-                for (var c = 0; c < d; c++)
-                {
-                    centred[c] = row[c] - mean[c];
-                }
-
-                for (var p = 0; p < d; p++)
-                {
-                    var xp = centred[p];
-                    for (var q = p; q < d; q++)
-                    {
-                        local[(p * d) + q] += xp * centred[q];
-                    }
-                }
-            }
-
-            partials[part] = local;
-        });
+        Parallel.For(0, partitions, part => partials[part] = UpperGram(embeddings, mean,
+            (int)((long)embeddings.Rows * part / partitions), (int)((long)embeddings.Rows * (part + 1) / partitions)));
 
         var gram = new double[d * d];
         foreach (var local in partials)
@@ -242,6 +200,54 @@ public static class EmbeddingMetrics
         }
 
         return gram;
+    }
+
+    private static double[] ColumnMeans(EmbeddingMatrix embeddings)
+    {
+        var d = embeddings.Dimension;
+        var mean = new double[d];
+        for (var i = 0; i < embeddings.Rows; i++)
+        {
+            var row = embeddings.Row(i);
+            for (var c = 0; c < d; c++)
+            {
+                mean[c] += row[c];
+            }
+        }
+
+        for (var c = 0; c < d; c++)
+        {
+            mean[c] /= Math.Max(1, embeddings.Rows);
+        }
+
+        return mean;
+    }
+
+    /// <summary>The upper triangle of Σ (x - mean)(x - mean)ᵀ over rows [start, end).</summary>
+    private static double[] UpperGram(EmbeddingMatrix e, double[] mean, int start, int end)
+    {
+        var d = e.Dimension;
+        var local = new double[d * d];
+        var centred = new double[d];
+        for (var i = start; i < end; i++)
+        {
+            var row = e.Row(i);
+            for (var c = 0; c < d; c++)
+            {
+                centred[c] = row[c] - mean[c];
+            }
+
+            for (var p = 0; p < d; p++)
+            {
+                var xp = centred[p];
+                for (var q = p; q < d; q++)
+                {
+                    local[(p * d) + q] += xp * centred[q];
+                }
+            }
+        }
+
+        return local;
     }
 
     private static (double[] Values, double[] Vectors) GramEigen(EmbeddingMatrix embeddings, bool center) =>

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Coherence.Evaluation;
 /// query sample get NaN; summarise with <see cref="BucketedSummary.Of"/> for the overall and the
 /// per-bucket (rare-word) means. Parallel over query tokens; O(queries x n x d).
 /// </remarks>
-public static class NeighborAgreement
+internal static class NeighborAgreement
 {
     /// <summary>Overlap@k for every token 1..n-1 (exhaustive; O(n^2 d)).</summary>
     /// <param name="embeddings">E, [n, d].</param>

@@ -2,7 +2,7 @@ using Microsoft.ML.Coherence.Internal;
 namespace Microsoft.ML.Coherence.Evaluation;
 
 /// <summary>Rank-based statistics: average ranks, Spearman's rank correlation and ROC AUC.</summary>
-public static class RankStatistics
+internal static class RankStatistics
 {
     /// <summary>1-based ranks of <paramref name="values"/> in ascending order; tied values share the average of their ranks.</summary>
     /// <param name="values">The values; NaN is not allowed.</param>

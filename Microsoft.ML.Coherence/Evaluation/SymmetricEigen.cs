@@ -19,67 +19,13 @@ internal static class SymmetricEigen
             v[(i * d) + i] = 1;
         }
 
-        for (var sweep = 0; sweep < MaxSweeps; sweep++)
+        for (var sweep = 0; sweep < MaxSweeps && !IsDiagonal(a, d); sweep++)
         {
-            double offDiagonal = 0, diagonal = 0;
-            for (var p = 0; p < d; p++)
-            {
-                diagonal += a[(p * d) + p] * a[(p * d) + p];
-                for (var q = p + 1; q < d; q++)
-                {
-                    offDiagonal += a[(p * d) + q] * a[(p * d) + q];
-                }
-            }
-
-            if (offDiagonal <= 1e-30 * Math.Max(diagonal, double.Epsilon))
-            {
-                break;
-            }
-
             for (var p = 0; p < d - 1; p++)
             {
                 for (var q = p + 1; q < d; q++)
                 {
-                    var apq = a[(p * d) + q];
-                    if (apq == 0)
-                    {
-                        continue;
-                    }
-
-                    // Rotation that zeroes a[p, q] (Golub and Van Loan, Algorithm 8.4.1).
-                    var theta = (a[(q * d) + q] - a[(p * d) + p]) / (2 * apq);
-                    var t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt((theta * theta) + 1));
-                    if (theta == 0)
-                    {
-                        t = 1;
-                    }
-
-                    var c = 1 / Math.Sqrt((t * t) + 1);
-                    var s = t * c;
-                    for (var k = 0; k < d; k++)
-                    {
-                        var akp = a[(k * d) + p];
-                        var akq = a[(k * d) + q];
-                        a[(k * d) + p] = (c * akp) - (s * akq);
-                        a[(k * d) + q] = (s * akp) + (c * akq);
-                    }
-
-                    for (var k = 0; k < d; k++)
-                    {
-                        var apk = a[(p * d) + k];
-                        var aqk = a[(q * d) + k];
-                        a[(p * d) + k] = (c * apk) - (s * aqk);
-                        a[(q * d) + k] = (s * apk) + (c * aqk);
-                    }
-
-                    // Eigenvectors accumulate as rows: V <- J^T V.
-                    for (var k = 0; k < d; k++)
-                    {
-                        var vpk = v[(p * d) + k];
-                        var vqk = v[(q * d) + k];
-                        v[(p * d) + k] = (c * vpk) - (s * vqk);
-                        v[(q * d) + k] = (s * vpk) + (c * vqk);
-                    }
+                    Rotate(a, v, d, p, q);
                 }
             }
         }
@@ -94,5 +40,57 @@ internal static class SymmetricEigen
         }
 
         return (values, vectors);
+    }
+
+    /// <summary>Whether the off-diagonal mass is negligible against the diagonal's.</summary>
+    private static bool IsDiagonal(double[] a, int d)
+    {
+        double offDiagonal = 0, diagonal = 0;
+        for (var p = 0; p < d; p++)
+        {
+            diagonal += a[(p * d) + p] * a[(p * d) + p];
+            for (var q = p + 1; q < d; q++)
+            {
+                offDiagonal += a[(p * d) + q] * a[(p * d) + q];
+            }
+        }
+
+        return offDiagonal <= 1e-30 * Math.Max(diagonal, double.Epsilon);
+    }
+
+    /// <summary>The Jacobi rotation J that zeroes a[p, q] (Golub and Van Loan, Algorithm 8.4.1): A &lt;- Jᵀ A J, V &lt;- Jᵀ V.</summary>
+    private static void Rotate(double[] a, double[] v, int d, int p, int q)
+    {
+        var apq = a[(p * d) + q];
+        if (apq == 0)
+        {
+            return;
+        }
+
+        var theta = (a[(q * d) + q] - a[(p * d) + p]) / (2 * apq);
+        var t = theta == 0 ? 1 : Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt((theta * theta) + 1));
+        var c = 1 / Math.Sqrt((t * t) + 1);
+        var s = t * c;
+        for (var k = 0; k < d; k++)
+        {
+            var akp = a[(k * d) + p];
+            var akq = a[(k * d) + q];
+            a[(k * d) + p] = (c * akp) - (s * akq);
+            a[(k * d) + q] = (s * akp) + (c * akq);
+        }
+
+        RotateRows(a, d, p, q, c, s);
+        RotateRows(v, d, p, q, c, s); // eigenvectors accumulate as rows
+    }
+
+    private static void RotateRows(double[] m, int d, int p, int q, double c, double s)
+    {
+        for (var k = 0; k < d; k++)
+        {
+            var mpk = m[(p * d) + k];
+            var mqk = m[(q * d) + k];
+            m[(p * d) + k] = (c * mpk) - (s * mqk);
+            m[(q * d) + k] = (s * mpk) + (c * mqk);
+        }
     }
 }

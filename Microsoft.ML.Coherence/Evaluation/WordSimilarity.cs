@@ -5,17 +5,17 @@ namespace Microsoft.ML.Coherence.Evaluation;
 /// <param name="First">The first word.</param>
 /// <param name="Second">The second word.</param>
 /// <param name="Score">The gold similarity; higher is more similar.</param>
-public sealed record WordSimilarityPair(string First, string Second, double Score);
+internal sealed record WordSimilarityPair(string First, string Second, double Score);
 
 /// <summary>The result of <see cref="WordSimilarity.Evaluate"/>.</summary>
 /// <param name="Spearman">Spearman correlation of cosine vs gold over the pairs found; NaN with fewer than two, or a constant side.</param>
 /// <param name="Auc">ROC AUC of cosine for gold labels when every gold score is 0 or 1; otherwise null (NaN if one class is missing).</param>
 /// <param name="PairsFound">Pairs with both words in the vocabulary.</param>
 /// <param name="PairsSkipped">Pairs with a word out of the vocabulary.</param>
-public sealed record WordSimilarityResult(double Spearman, double? Auc, int PairsFound, int PairsSkipped);
+internal sealed record WordSimilarityResult(double Spearman, double? Auc, int PairsFound, int PairsSkipped);
 
 /// <summary>Word-similarity benchmark: how well embedding cosine ranks user-supplied word pairs.</summary>
-public static class WordSimilarity
+internal static class WordSimilarity
 {
     /// <summary>
     /// Scores each pair by the cosine of its two embeddings and compares with the gold scores. A pair is

@@ -26,10 +26,7 @@ internal sealed class CoherenceEncoderWeights
     /// <summary>Chunk length L (the training sequence length); unused in static mode.</summary>
     public required int ContextLength { get; init; }
 
-    /// <summary>
-    /// Token embeddings E, [VocabularySize, Dimension]; row 0 is the unknown token. With subwords, each row is the
-    /// token's full vector (its own row and its n-gram rows averaged, as training composed them).
-    /// </summary>
+    /// <summary>Token embeddings E, [VocabularySize, Dimension]; row 0 is the unknown token.</summary>
     public required float[] Embeddings { get; init; }
 
     /// <summary>Learned positions P, [ContextLength, Dimension]; empty in static mode.</summary>
@@ -41,59 +38,7 @@ internal sealed class CoherenceEncoderWeights
     public float[] FinalNormWeight { get; init; } = [];
     public float[] FinalNormBias { get; init; } = [];
 
-    /// <summary>SIF pooling: the weight of each token id [V]; empty for the other poolings.</summary>
-    public float[] TokenWeights { get; init; } = [];
-
-    /// <summary>SIF pooling: the unit common component [d] removed from every pooled vector; empty for none.</summary>
-    public float[] CommonComponent { get; init; } = [];
-
-    /// <summary>Subwords (static mode): the n-gram table [buckets, Dimension], whose rows give a word outside the vocabulary its vector; empty for none.</summary>
-    public float[] SubwordVectors { get; init; } = [];
-
-    /// <summary>Subwords: shortest and longest n-gram (see <see cref="Text.CharNgramHasher"/>); unused without subwords.</summary>
-    public int SubwordMinLength { get; init; }
-    public int SubwordMaxLength { get; init; }
-
-    public bool HasSubwords => SubwordVectors.Length > 0;
-
-    /// <summary>Word bigrams (static mode, label-aware): the row of each hash slot, see <see cref="Statistics.WordBigrams"/>; empty for none.</summary>
-    public int[] BigramSlotRows { get; init; } = [];
-
-    /// <summary>Word bigrams: the bigram table [rows, Dimension], row 0 the zero row of pairs without a vector; empty for none.</summary>
-    public float[] BigramVectors { get; init; } = [];
-
-    public bool HasBigrams => BigramSlotRows.Length > 0;
-
-    /// <summary>Rows of the bigram table (0 without bigrams).</summary>
-    public int BigramRows => Dimension > 0 ? BigramVectors.Length / Dimension : 0;
-
-    /// <summary>The bigram lookup; only with <see cref="HasBigrams"/>.</summary>
-    public Statistics.WordBigrams Bigrams() => new(BigramSlotRows, BigramRows);
-
-    /// <summary>Rows of the subword table (0 without subwords).</summary>
-    public int SubwordBuckets => Dimension > 0 ? SubwordVectors.Length / Dimension : 0;
-
-    /// <summary>The hash of the subword table; only with <see cref="HasSubwords"/>.</summary>
-    public Text.CharNgramHasher SubwordHasher() => new(SubwordMinLength, SubwordMaxLength, SubwordBuckets);
-
     public int Layers => Blocks.Count;
-
-    /// <summary>A copy with SIF's token weights and common component.</summary>
-    public CoherenceEncoderWeights WithSif(float[] tokenWeights, float[] commonComponent) =>
-        Copy(tokenWeights, commonComponent, BigramSlotRows, BigramVectors);
-
-    /// <summary>A copy with word bigrams: the slot table and the bigram vectors [rows, d].</summary>
-    public CoherenceEncoderWeights WithBigrams(int[] slotRows, float[] vectors) =>
-        Copy(TokenWeights, CommonComponent, slotRows, vectors);
-
-    private CoherenceEncoderWeights Copy(float[] tokenWeights, float[] commonComponent, int[] bigramSlotRows, float[] bigramVectors) => new()
-    {
-        VocabularySize = VocabularySize, Dimension = Dimension, Heads = Heads, ContextLength = ContextLength,
-        Embeddings = Embeddings, Positions = Positions, Blocks = Blocks, FinalNormWeight = FinalNormWeight, FinalNormBias = FinalNormBias,
-        SubwordVectors = SubwordVectors, SubwordMinLength = SubwordMinLength, SubwordMaxLength = SubwordMaxLength,
-        TokenWeights = tokenWeights, CommonComponent = commonComponent,
-        BigramSlotRows = bigramSlotRows, BigramVectors = bigramVectors,
-    };
 
     /// <summary>Columns per attention head, d / H.</summary>
     public int HeadDimension => Dimension / Heads;
@@ -116,30 +61,6 @@ internal sealed class CoherenceEncoderWeights
 
         long d = Dimension;
         CheckLength(paramName, nameof(Embeddings), Embeddings, (long)VocabularySize * d);
-        if (TokenWeights is null || (TokenWeights.Length != 0 && TokenWeights.Length != VocabularySize))
-            Throw(paramName, $"TokenWeights has {TokenWeights?.Length.ToString() ?? "no"} values; expected 0 or {VocabularySize}.");
-        if (CommonComponent is null || (CommonComponent.Length != 0 && CommonComponent.Length != Dimension))
-            Throw(paramName, $"CommonComponent has {CommonComponent?.Length.ToString() ?? "no"} values; expected 0 or {Dimension}.");
-        if (SubwordVectors is null || SubwordVectors.Length % Dimension != 0)
-            Throw(paramName, $"SubwordVectors has {SubwordVectors?.Length.ToString() ?? "no"} values; expected a multiple of {Dimension}.");
-        if (HasSubwords)
-        {
-            if (Layers > 0)
-                Throw(paramName, "SubwordVectors are for static mode; this encoder has Transformer layers.");
-            if (SubwordMinLength < 2 || SubwordMaxLength < SubwordMinLength || SubwordMaxLength > Text.CharNgramHasher.MaxSupportedLength)
-                Throw(paramName, $"SubwordMinLength..SubwordMaxLength is {SubwordMinLength}..{SubwordMaxLength}; expected 2 <= min <= max <= {Text.CharNgramHasher.MaxSupportedLength}.");
-        }
-
-        if (BigramSlotRows is null || BigramVectors is null || (BigramSlotRows.Length == 0) != (BigramVectors.Length == 0) || BigramVectors.Length % Dimension != 0)
-            Throw(paramName, "BigramSlotRows and BigramVectors must both be empty or both be given, BigramVectors a multiple of Dimension.");
-        if (HasBigrams)
-        {
-            if (Layers > 0 || TokenWeights.Length > 0)
-                Throw(paramName, "Bigrams are for static mode with Mean or MeanMax pooling; this encoder has Transformer layers or SIF weights.");
-            int rows = BigramRows;
-            if (BigramSlotRows.Any(r => r < 0 || r >= rows))
-                Throw(paramName, $"BigramSlotRows must lie in 0..{rows - 1} (the rows of BigramVectors).");
-        }
 
         if (Layers == 0)
         {

@@ -13,21 +13,18 @@ namespace Microsoft.ML.Coherence.Modules;
 /// </summary>
 internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
 {
-    // Parameter keys: "embedding", "subwords", "output", "positions", "blocks.N.*", "final_norm.*".
+    // Parameter keys: "embedding", "output", "positions", "blocks.N.*", "final_norm.*".
     private readonly Parameter embedding;
-    private readonly Parameter? subwords;
     private readonly Parameter? output;
-    private readonly SubwordRows? _subwordRows;
     private readonly Parameter? positions;
     private readonly ModuleList<CausalTransformerBlock> blocks;
     private readonly LayerNorm? final_norm;
     private readonly int _staticContextSize;
 
-    // subwordRows: the n-gram buckets of every token, for a subword table (static mode only); null for none.
     // generator: the fit's own random generator, every initial weight's source (libtorch's global one is the application's);
     // null draws from a private generator seeded 0.
     public CoherenceLanguageModel(int vocabularySize, int dimension, int layers, int heads, int contextLength, int staticContextSize,
-        SubwordRows? subwordRows = null, bool tieOutput = true, Generator? generator = null)
+        bool tieOutput = true, Generator? generator = null)
         : base(nameof(CoherenceLanguageModel))
     {
         using var ownGenerator = generator is null ? new Generator(0) : null;
@@ -41,15 +38,6 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         embedding = SmallNormal(vocabularySize, dimension, random);
         if (!tieOutput)
             output = SmallNormal(vocabularySize, dimension, random);
-        if (subwordRows is not null)
-        {
-            if (layers > 0)
-                throw new ArgumentException("Subwords are for static mode (0 layers).", nameof(subwordRows));
-            if (subwordRows.TokenCount != vocabularySize)
-                throw new ArgumentException($"The subword rows cover {subwordRows.TokenCount} tokens; the vocabulary has {vocabularySize}.", nameof(subwordRows));
-            _subwordRows = subwordRows;
-            subwords = SmallNormal(subwordRows.Hasher.Buckets, dimension, random);
-        }
         blocks = nn.ModuleList<CausalTransformerBlock>();
         if (layers > 0)
         {
@@ -79,47 +67,24 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     public int ContextLength { get; }
     public int Layers => blocks.Count;
 
-    /// <summary>The tied embedding table E [V, d]: each word's own row (with subwords, one of the rows its vector averages).</summary>
+    /// <summary>The tied embedding table E [V, d].</summary>
     public Parameter Embedding => embedding;
 
-    /// <summary>The subword n-gram table [buckets, d], or null without subwords.</summary>
-    public Parameter? Subwords => subwords;
-
-    /// <summary>The n-gram buckets of every token, or null without subwords.</summary>
-    public SubwordRows? SubwordRows => _subwordRows;
-
-    /// <summary>
-    /// The vectors of the given token ids, [U, d]: their rows of E, or with subwords the mean of each token's row of E and
-    /// the rows of its n-grams, (E[w] + Σ S[g]) / (1 + |G(w)|). Differentiable in E and S.
-    /// </summary>
+    /// <summary>The rows of E of the given token ids, [U, d] (differentiable in E).</summary>
     public Tensor Rows(long[] ids)
     {
-        using var scope = NewDisposeScope();
-        var device = embedding.device;
-        var words = embedding.index_select(0, torch.tensor(ids).to(device));
-        if (_subwordRows is null)
-            return words.MoveToOuterDisposeScope();
-        var (buckets, owners, divisors) = _subwordRows.Gather(ids);
-        var grams = subwords!.index_select(0, torch.tensor(buckets).to(device));                       // [G, d]
-        var sums = torch.zeros_like(words).IndexAdd(0, torch.tensor(owners).to(device), grams);        // [U, d]
-        var divisor = torch.tensor(divisors).to(device).view(ids.Length, 1);
-        return (words.Plus(sums) / divisor).MoveToOuterDisposeScope();
+        using var indices = torch.tensor(ids).to(embedding.device);
+        return embedding.index_select(0, indices);
     }
 
     /// <summary>The table the language model predicts with, [V, d]: <see cref="Table"/> when tied, else the separate output table.</summary>
-    public Tensor OutputTable() => output ?? Table();
+    public Tensor OutputTable() => output ?? embedding;
 
     /// <summary>The separate output table, or null when the output is tied to the embedding.</summary>
     public Parameter? Output => output;
 
-    /// <summary>The vectors of the ids in <paramref name="ids"/> (int64 [U]); see <see cref="Rows(long[])"/>.</summary>
-    public Tensor Rows(Tensor ids)
-    {
-        if (_subwordRows is null)
-            return embedding.index_select(0, ids);
-        using var cpu = ids.cpu();
-        return Rows(cpu.data<long>().ToArray());
-    }
+    /// <summary>The rows of E of the ids in <paramref name="ids"/> (int64 [U]).</summary>
+    public Tensor Rows(Tensor ids) => embedding.index_select(0, ids);
 
     /// <summary>Replaces the embedding table E with <paramref name="values"/> ([V, d] row-major), e.g. a teacher's distilled table.</summary>
     public void SetEmbedding(float[] values)
@@ -131,24 +96,15 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         embedding.copy_(source);
     }
 
-    /// <summary>Every token's vector (see <see cref="Rows(long[])"/>), [V, d]: E itself without subwords.</summary>
-    public Tensor Table()
-    {
-        if (_subwordRows is null)
-            return embedding;
-        var all = new long[VocabularySize];
-        for (int i = 0; i < all.Length; i++)
-            all[i] = i;
-        return Rows(all);
-    }
+    /// <summary>Every token's vector, [V, d]: E itself.</summary>
+    public Tensor Table() => embedding;
 
     /// <param name="ids">[B, T] int64 token ids, T &lt;= ContextLength in Transformer mode.</param>
     /// <returns>Hidden states [B, T, d].</returns>
     public override Tensor forward(Tensor ids)
     {
         using var scope = NewDisposeScope();
-        var x = (_subwordRows is null ? embedding.index_select(0, ids.flatten()) : Rows(ids.flatten().data<long>().ToArray()))
-            .view(ids.shape[0], ids.shape[1], Dimension);
+        var x = embedding.index_select(0, ids.flatten()).view(ids.shape[0], ids.shape[1], Dimension);
         return Encode(x).MoveToOuterDisposeScope();
     }
 
@@ -184,7 +140,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
     /// <returns>[B, T, d].</returns>
     public Tensor Hidden(Tensor window) => Encode(window.narrow(1, 0, window.shape[1] - 1));
 
-    /// <summary>Copies the weights to plain arrays for ONNX export and scoring; with subwords the embeddings are the composed vectors.</summary>
+    /// <summary>Copies the weights to plain arrays for ONNX export and scoring.</summary>
     public CoherenceEncoderWeights ToEncoderWeights()
     {
         using var noGrad = torch.no_grad();
@@ -196,9 +152,6 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         Heads = Heads,
         ContextLength = ContextLength,
         Embeddings = CausalTransformerBlock.Values(Table()),
-        SubwordVectors = subwords is null ? [] : CausalTransformerBlock.Values(subwords),
-        SubwordMinLength = _subwordRows?.Hasher.MinLength ?? 0,
-        SubwordMaxLength = _subwordRows?.Hasher.MaxLength ?? 0,
         Positions = positions is null ? [] : CausalTransformerBlock.Values(positions),
         Blocks = blocks.Select(b => b.ToWeights()).ToArray(),
         FinalNormWeight = final_norm is null ? [] : CausalTransformerBlock.Values(final_norm.weight!),

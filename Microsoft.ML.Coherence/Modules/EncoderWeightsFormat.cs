@@ -7,21 +7,17 @@ namespace Microsoft.ML.Coherence.Modules;
 /// </summary>
 internal static class EncoderWeightsFormat
 {
-    private const int FormatVersion = 1;
+    // Version 2 (2026-12-07) dropped SIF's, the subwords' and the word bigrams' arrays with their options.
+    private const int FormatVersion = 2;
     private const string What = "Coherence encoder weights";
 
     public static void Write(BinaryWriter writer, CoherenceEncoderWeights weights)
     {
         writer.Write(FormatVersion);
-        foreach (int value in new[] { weights.VocabularySize, weights.Dimension, weights.Heads, weights.ContextLength,
-                     weights.SubwordMinLength, weights.SubwordMaxLength, weights.Blocks.Count })
+        foreach (int value in new[] { weights.VocabularySize, weights.Dimension, weights.Heads, weights.ContextLength, weights.Blocks.Count })
             writer.Write(value);
-        foreach (var array in new[] { weights.Embeddings, weights.Positions, weights.FinalNormWeight, weights.FinalNormBias,
-                     weights.TokenWeights, weights.CommonComponent, weights.SubwordVectors, weights.BigramVectors })
+        foreach (var array in new[] { weights.Embeddings, weights.Positions, weights.FinalNormWeight, weights.FinalNormBias })
             WriteArray(writer, array);
-        writer.Write(weights.BigramSlotRows.Length);
-        foreach (int row in weights.BigramSlotRows)
-            writer.Write(row);
         foreach (var block in weights.Blocks)
         {
             foreach (var array in BlockArrays(block))
@@ -35,15 +31,10 @@ internal static class EncoderWeightsFormat
         if (version != FormatVersion)
             throw new InvalidDataException($"{What} have format version {version}; this build reads version {FormatVersion}.");
         int vocabularySize = reader.ReadInt32(), dimension = reader.ReadInt32(), heads = reader.ReadInt32(), contextLength = reader.ReadInt32();
-        int subwordMinLength = reader.ReadInt32(), subwordMaxLength = reader.ReadInt32(), layers = reader.ReadInt32();
+        int layers = reader.ReadInt32();
         if (layers is < 0 or > 64)
             throw new InvalidDataException($"{What} declare {layers} layers.");
-        float[] embeddings = ReadArray(reader), positions = ReadArray(reader), finalNormWeight = ReadArray(reader), finalNormBias = ReadArray(reader),
-            tokenWeights = ReadArray(reader), commonComponent = ReadArray(reader), subwordVectors = ReadArray(reader), bigramVectors = ReadArray(reader);
-        int slotCount = ReadLength(reader, sizeof(int));
-        var slotRows = new int[slotCount];
-        for (int i = 0; i < slotCount; i++)
-            slotRows[i] = reader.ReadInt32();
+        float[] embeddings = ReadArray(reader), positions = ReadArray(reader), finalNormWeight = ReadArray(reader), finalNormBias = ReadArray(reader);
         var blocks = new CoherenceBlockWeights[layers];
         for (int l = 0; l < layers; l++)
         {
@@ -58,9 +49,6 @@ internal static class EncoderWeightsFormat
         {
             VocabularySize = vocabularySize, Dimension = dimension, Heads = heads, ContextLength = contextLength,
             Embeddings = embeddings, Positions = positions, Blocks = blocks, FinalNormWeight = finalNormWeight, FinalNormBias = finalNormBias,
-            TokenWeights = tokenWeights, CommonComponent = commonComponent,
-            SubwordVectors = subwordVectors, SubwordMinLength = subwordMinLength, SubwordMaxLength = subwordMaxLength,
-            BigramSlotRows = slotRows, BigramVectors = bigramVectors,
         };
         try
         {

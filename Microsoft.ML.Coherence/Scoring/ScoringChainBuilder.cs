@@ -10,7 +10,7 @@ namespace Microsoft.ML.Coherence.Scoring;
 /// <summary>
 /// Builds the scoring chain of built-in ML.NET transformers that a fitted coherence transformer
 /// saves: NormalizeText -> TokenizeIntoWords (white space, control characters and, by default, punctuation) -> MapValueToKey
-/// (-> TokenizeIntoCharactersAsKeys, with subwords) -> ApplyOnnxModel -> NormalizeLpNorm (unit L2 norm per row) -> DropColumns.
+/// -> ApplyOnnxModel -> NormalizeLpNorm (unit L2 norm per row) -> DropColumns.
 /// Every stage saves itself into an ML.NET model zip (the ONNX bytes included), so the saved model
 /// loads and scores with Microsoft.ML and Microsoft.ML.OnnxTransformer alone.
 /// </summary>
@@ -22,11 +22,8 @@ internal static class ScoringChainBuilder
     /// <summary>Intermediate column: the token ids, Vector&lt;Key&lt;UInt32&gt;&gt;, also the ONNX input name. Dropped at the end.</summary>
     public const string IdsColumnName = "__coherence_ids__";
 
-    /// <summary>Intermediate column with subwords: the tokens' characters, Vector&lt;Key&lt;UInt16&gt;&gt;, also the ONNX character input. Dropped at the end.</summary>
-    public const string CharsColumnName = "__coherence_chars__";
-
     /// <summary>The intermediate columns the chain adds and drops again.</summary>
-    public static IReadOnlyList<string> IntermediateColumnNames { get; } = [TokensColumnName, IdsColumnName, CharsColumnName];
+    public static IReadOnlyList<string> IntermediateColumnNames { get; } = [TokensColumnName, IdsColumnName];
 
     /// <summary>
     /// Builds, saves and reloads the scoring chain that reads the text column <paramref name="inputColumn"/>
@@ -81,31 +78,15 @@ internal static class ScoringChainBuilder
         }
 
         var mlContext = ComponentContext.Create(environment, seed: 0, gpuDeviceId, fallbackToCpu);
-
-        // MapValueToKey with keyData and ByOccurrence: key k is the k-th row, so key k = token id k;
-        // words outside the vocabulary get the missing key 0 = the unknown id.
-        var keyData = mlContext.Data.LoadFromEnumerable(vocabularyTokens.Skip(1).Select(token => new TokenRow { Token = token }));
         var fitData = TextColumnView.Load(mlContext, [], TextColumnView.Definition(inputColumn));
-
         var modelPath = Path.Combine(Path.GetTempPath(), $"coherence-{Guid.NewGuid():N}.onnx");
         using var saved = new MemoryStream();
         try
         {
-            OnnxEncoderWriter.WriteFile(modelPath, weights, pooling, IdsColumnName, outputColumn, CharsColumnName);
-            var ids = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn, splitPunctuation)
-                .Append(mlContext.Transforms.Conversion.MapValueToKey(IdsColumnName, TokensColumnName, keyData: keyData));
-            IEstimator<ITransformer> encoded = weights.HasSubwords
-                // The tokens' UTF-16 code units, framed by 0x02 … 0x03 and separated by 0x1F: the graph hashes their n-grams.
-                ? ids.Append<ITransformer>(mlContext.Transforms.Text.TokenizeIntoCharactersAsKeys(CharsColumnName, TokensColumnName, useMarkerCharacters: true))
-                    .Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName, CharsColumnName], modelPath, gpuDeviceId, fallbackToCpu))
-                : ids.Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath, gpuDeviceId, fallbackToCpu));
-            // Unit L2 norm per row, as FeaturizeText's rows: next to them, linear trainers without a normaliser (SDCA) converge
-            // as fast as on FeaturizeText alone (docs/results/output-scaling.md); a row with no known word stays zero.
-            var estimator = encoded.Append(mlContext.Transforms.NormalizeLpNorm(outputColumn))
-                .Append(mlContext.Transforms.DropColumns(weights.HasSubwords ? [TokensColumnName, IdsColumnName, CharsColumnName] : [TokensColumnName, IdsColumnName]));
-
+            OnnxEncoderWriter.WriteFile(modelPath, weights, pooling, IdsColumnName, outputColumn);
             // Every stage here is fixed by its arguments (keyData is given), so fitting on no rows learns nothing.
-            using var chain = estimator.Fit(fitData);
+            using var chain = Chain(mlContext, outputColumn, inputColumn, vocabularyTokens, modelPath, gpuDeviceId, fallbackToCpu, splitPunctuation)
+                .Fit(fitData);
             mlContext.Model.Save(chain, fitData.Schema, saved);
         }
         finally
@@ -115,6 +96,23 @@ internal static class ScoringChainBuilder
 
         saved.Position = 0;
         return mlContext.Model.Load(saved, out _);
+    }
+
+    /// <summary>The chain's estimators: tokens, their ids, the ONNX graph at <paramref name="modelPath"/>, unit length, the intermediate columns dropped.</summary>
+    private static EstimatorChain<Microsoft.ML.Transforms.ColumnSelectingTransformer> Chain(MLContext mlContext, string outputColumn, string inputColumn, IReadOnlyList<string> vocabularyTokens,
+        string modelPath, int? gpuDeviceId, bool fallbackToCpu, bool splitPunctuation)
+    {
+        // MapValueToKey with keyData and ByOccurrence: key k is the k-th row, so key k = token id k;
+        // words outside the vocabulary get the missing key 0 = the unknown id.
+        var keyData = mlContext.Data.LoadFromEnumerable(vocabularyTokens.Skip(1).Select(token => new TokenRow { Token = token }));
+        var ids = TextPipeline.CreateTextEstimator(mlContext, TokensColumnName, inputColumn, splitPunctuation)
+            .Append(mlContext.Transforms.Conversion.MapValueToKey(IdsColumnName, TokensColumnName, keyData: keyData));
+        // Typed as the interface so the chain nests as it always has: saved models keep their layout.
+        IEstimator<ITransformer> encoded = ids.Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath, gpuDeviceId, fallbackToCpu));
+        // Unit L2 norm per row, as FeaturizeText's rows: next to them, linear trainers without a normaliser (SDCA) converge
+        // as fast as on FeaturizeText alone (docs/results/output-scaling.md); a row with no known word stays zero.
+        return encoded.Append(mlContext.Transforms.NormalizeLpNorm(outputColumn))
+            .Append(mlContext.Transforms.DropColumns([TokensColumnName, IdsColumnName]));
     }
 
     /// <summary>

@@ -24,16 +24,14 @@ namespace Microsoft.ML.Coherence.Statistics;
 /// distinct pair), plus, once rows are read, a sorted row index (12 bytes per pair). It grows with the number of distinct
 /// co-occurring pairs (at most V², in practice far fewer), never with the length of the corpus. <see cref="Count(IEnumerable{int[]}, int, int, int, int)"/>
 /// splits the table by row across its workers and keeps only the row index (12 bytes per pair) once it is done.
-/// Not thread-safe: use one instance per worker and <see cref="Merge"/> them.
+/// Not thread-safe: use one instance per worker and <see cref="Merge"/> them. The parallel count is in
+/// CooccurrenceCounts.Parallel.cs, the binary format in CooccurrenceCounts.Format.cs.
 /// </para>
 /// </remarks>
-internal sealed class CooccurrenceCounts
+internal sealed partial class CooccurrenceCounts
 {
     /// <summary>The largest window accepted: lcm(1..16) = 720720 still leaves ample headroom in a 64-bit count.</summary>
     public const int MaxWindow = 16;
-
-    private const int FormatMagic = 0x434F4343; // "CCOC"
-    private const int FormatVersion = 1;
 
     // Null once the counts are held only as rows (after Count); rebuilt from them if counting goes on.
     private PairCountTable? _pairs = new();
@@ -246,162 +244,6 @@ internal sealed class CooccurrenceCounts
             return false;
         }
         return GetRowIndex().ContentEquals(other.GetRowIndex());
-    }
-
-    /// <summary>
-    /// Counts a corpus in parallel: the corpus is read once, in shards of <paramref name="documentsPerShard"/> documents;
-    /// every worker reads every shard and counts the pairs of the rows it owns (row i belongs to worker i mod workers), so
-    /// the workers' tables never hold the same pair and together take the memory of one. The result is exactly that of
-    /// one pass, and holds its pairs as sorted rows (12 bytes a pair) with the tables released.
-    /// </summary>
-    /// <param name="documents">The encoded documents; read once, as a stream.</param>
-    /// <param name="vocabularySize">Number of token ids, the unknown id 0 included.</param>
-    /// <param name="window">Largest distance counted, 1..<see cref="MaxWindow"/>.</param>
-    /// <param name="documentsPerShard">Documents read before the workers count them; at least 1.</param>
-    /// <param name="maxDegreeOfParallelism">Number of workers; -1 (or 0) for one per processor.</param>
-    /// <returns>The counts.</returns>
-    public static CooccurrenceCounts Count(
-        IEnumerable<int[]> documents, int vocabularySize, int window, int documentsPerShard = 256, int maxDegreeOfParallelism = -1)
-    {
-        ArgumentNullException.ThrowIfNull(documents);
-        return Count(documents.Select(static ids => (ReadOnlyMemory<int>)ids), vocabularySize, window, documentsPerShard, maxDegreeOfParallelism);
-    }
-
-    /// <summary>As the public overload, over slices of a corpus the caller already holds (no copy a document).</summary>
-    internal static CooccurrenceCounts Count(
-        IEnumerable<ReadOnlyMemory<int>> documents, int vocabularySize, int window, int documentsPerShard = 256, int maxDegreeOfParallelism = -1)
-    {
-        if (documentsPerShard < 1)
-        {
-            CoherenceThrow.ArgumentOutOfRange(nameof(documentsPerShard), documentsPerShard,
-                $"DocumentsPerShard is {documentsPerShard}; it must be at least 1.");
-        }
-        var result = new CooccurrenceCounts(vocabularySize, window);
-        var workers = new CooccurrenceCounts[maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount];
-        var owned = new bool[workers.Length][];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = new CooccurrenceCounts(vocabularySize, window);
-            // Row i belongs to worker i mod workers: frequent (low) ids spread evenly. A lookup, not a division a pair.
-            owned[w] = new bool[vocabularySize];
-            for (var i = w; i < vocabularySize; i += workers.Length)
-            {
-                owned[w][i] = true;
-            }
-        }
-        foreach (var shard in documents.Chunk(documentsPerShard))
-        {
-            foreach (var document in shard)
-            {
-                result.CheckIds(document.Span);
-                result.TokensCounted += document.Length;
-                result.DocumentsCounted++;
-            }
-            Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, w =>
-            {
-                foreach (var document in shard)
-                {
-                    workers[w].AddOwnedPairs(document.Span, workers.Length == 1 ? null : owned[w]);
-                }
-            });
-        }
-        // The workers' rows are disjoint: their sums add without overlap, and their tables become one set of rows.
-        foreach (var worker in workers)
-        {
-            result._total += worker._total;
-            for (var i = 0; i < vocabularySize; i++)
-            {
-                result._rowSums[i] += worker._rowSums[i];
-            }
-        }
-        result._rowIndex = PairRows.Build(vocabularySize, Array.ConvertAll(workers, static worker => worker._pairs));
-        result._pairs = null;
-        return result;
-    }
-
-    /// <summary>Writes the counts in a versioned binary format; rows and columns in ascending order, so equal counts give equal bytes.</summary>
-    /// <param name="stream">A writable stream; left open.</param>
-    internal void Save(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        FormatHeader.Write(writer, FormatMagic, FormatVersion);
-        writer.Write(VocabularySize);
-        writer.Write(Window);
-        writer.Write(TokensCounted);
-        writer.Write(DocumentsCounted);
-        var index = GetRowIndex();
-        var nonEmptyRows = 0;
-        for (var i = 0; i < VocabularySize; i++)
-        {
-            nonEmptyRows += index.Starts[i + 1] > index.Starts[i] ? 1 : 0;
-        }
-        writer.Write(nonEmptyRows);
-        for (var i = 0; i < VocabularySize; i++)
-        {
-            var (start, end) = (index.Starts[i], index.Starts[i + 1]);
-            if (end == start)
-            {
-                continue;
-            }
-            writer.Write(i);
-            writer.Write(end - start);
-            for (var k = start; k < end; k++)
-            {
-                writer.Write(index.Columns[k]);
-                writer.Write(index.Values[k]);
-            }
-        }
-    }
-
-    /// <summary>Reads counts written by <see cref="Save"/>.</summary>
-    /// <param name="stream">A readable stream; left open.</param>
-    /// <returns>The counts.</returns>
-    /// <exception cref="InvalidDataException">The stream does not hold counts of a known version.</exception>
-    internal static CooccurrenceCounts Load(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        const string What = "Coherence co-occurrence counts";
-        FormatHeader.Read(reader, FormatMagic, FormatVersion, What);
-        var vocabularySize = reader.ReadInt32();
-        var window = reader.ReadInt32();
-        if (vocabularySize < 2 || window < 1 || window > MaxWindow)
-        {
-            CoherenceThrow.InvalidData(What, $"VocabularySize {vocabularySize} or Window {window} is out of range.");
-        }
-        var counts = new CooccurrenceCounts(vocabularySize, window)
-        {
-            TokensCounted = reader.ReadInt64(),
-            DocumentsCounted = reader.ReadInt64(),
-        };
-        var nonEmptyRows = reader.ReadInt32();
-        var previousRow = -1;
-        for (var r = 0; r < nonEmptyRows; r++)
-        {
-            var i = reader.ReadInt32();
-            var entries = reader.ReadInt32();
-            if (i <= previousRow || i >= vocabularySize || entries < 1 || entries > vocabularySize)
-            {
-                CoherenceThrow.InvalidData(What, $"row {i} with {entries} entries is out of range or out of order.");
-            }
-            previousRow = i;
-            var previousColumn = -1;
-            for (var e = 0; e < entries; e++)
-            {
-                var j = reader.ReadInt32();
-                var count = reader.ReadInt64();
-                if (j <= previousColumn || j >= vocabularySize || count <= 0)
-                {
-                    CoherenceThrow.InvalidData(What, $"entry ({i}, {j}) = {count} is out of range or out of order.");
-                }
-                previousColumn = j;
-                counts._pairs!.Add(PairCountTable.Key(i, j), count);
-                counts._rowSums[i] += count;
-            }
-            counts._total += counts._rowSums[i];
-        }
-        return counts;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal static class CheckpointFingerprint
 {
     /// <summary>
     /// Options that do not change the result: the device (a run may resume elsewhere), where the stage scores, and the checkpoint
-    /// settings themselves; and WordBigrams, which acts only with a label column, which checkpoints refuse.
+    /// settings themselves.
     /// </summary>
     public static readonly IReadOnlyList<string> Excluded =
     [
@@ -27,7 +27,6 @@ internal static class CheckpointFingerprint
         nameof(CoherenceEmbeddingOptions.CheckpointDirectory),
         nameof(CoherenceEmbeddingOptions.CheckpointInterval),
         nameof(CoherenceEmbeddingOptions.ResumeFromCheckpoint),
-        nameof(CoherenceEmbeddingOptions.WordBigrams),
         // The teacher itself cannot be written down; a digest of what it returned goes into the fingerprint instead (Compute).
         nameof(CoherenceEmbeddingOptions.Teacher),
         nameof(CoherenceEmbeddingOptions.TeacherBatchSize),
@@ -57,9 +56,6 @@ internal static class CheckpointFingerprint
         (nameof(o.Epochs), o.Epochs),
         (nameof(o.SplitPunctuation), o.SplitPunctuation),
         (nameof(o.TieOutputEmbedding), o.TieOutputEmbedding),
-        (nameof(o.SubwordBuckets), o.SubwordBuckets),
-        (nameof(o.SubwordMinLength), o.SubwordMinLength),
-        (nameof(o.SubwordMaxLength), o.SubwordMaxLength),
         (nameof(o.BatchSize), o.BatchSize),
         (nameof(o.LearningRate), o.LearningRate),
         (nameof(o.WeightDecay), o.WeightDecay),

@@ -139,69 +139,64 @@ internal sealed class CheckpointStore
     /// <exception cref="InvalidOperationException">The newest intact checkpoint was written by a run with another fingerprint.</exception>
     public bool TryLoadLatest(CoherenceLanguageModel model, TrainingOptimizer optimizer, out int step)
     {
-        step = 0;
         foreach (var (fileStep, path) in List().Reverse())
         {
-            if (new FileInfo(path).Length == 0)
-            {
-                // Never opened: a FIFO or device named like a checkpoint has length 0 and would block or never end.
-                Skipped(path, "it is empty or not a regular file");
-                continue;
-            }
-            if (fileStep > _lastStep)
-            {
-                Skipped(path, $"its name says step {fileStep}, after this run's last step {_lastStep}");
-                continue;
-            }
-            using var stream = OpenIntact(path, out string? problem);
-            if (stream is null)
-            {
-                Skipped(path, problem!);
-                continue;
-            }
-            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            string saved = reader.ReadString();
-            if (saved != _fingerprint)
-            {
-                throw new InvalidOperationException(
-                    $"The checkpoint '{path}' was written by a run with other settings or another corpus: " +
-                    $"{CheckpointFingerprint.Differences(saved, _fingerprint)}. " +
-                    "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then moved into a subfolder).");
-            }
-            step = reader.ReadInt32();
-            if (step < 1 || step > _lastStep)
-            {
-                Skipped(path, $"it holds step {step}, outside this run's 1 to {_lastStep}");
-                step = 0;
-                continue;
-            }
-            if (step != fileStep)
-                _log?.Invoke($"Warning: the checkpoint '{path}' holds step {step}, not {fileStep} as its name says; resuming from step {step}.");
-            long section = stream.Position;
-            string? mismatch;
-            try
-            {
-                // Both sections, before either is loaded: a bad optimiser section must not leave the model half restored.
-                mismatch = CheckpointModelSection.Mismatch(stream, model) is { } modelMismatch
-                    ? $"its model section does not fit this run's model ({modelMismatch})"
-                    : optimizer.Mismatch(reader) is { } optimiserMismatch ? $"its optimiser section does not fit this run's optimiser ({optimiserMismatch})" : null;
-            }
-            catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
-            {
-                mismatch = $"it cannot be read ({e.Message})";
-            }
-            if (mismatch is not null)
-            {
-                Skipped(path, mismatch);
-                step = 0;
-                continue;
-            }
-            stream.Position = section;
-            model.load(reader);
-            optimizer.Load(reader);
-            return true;
+            step = TryLoad(path, fileStep, model, optimizer);
+            if (step > 0)
+                return true;
         }
+        step = 0;
         return false;
+    }
+
+    /// <summary>Loads one checkpoint file into the model and optimiser and returns its step, or skips it (logged) and returns 0.</summary>
+    private int TryLoad(string path, int fileStep, CoherenceLanguageModel model, TrainingOptimizer optimizer)
+    {
+        if (new FileInfo(path).Length == 0)
+            // Never opened: a FIFO or device named like a checkpoint has length 0 and would block or never end.
+            return Skipped(path, "it is empty or not a regular file");
+        if (fileStep > _lastStep)
+            return Skipped(path, $"its name says step {fileStep}, after this run's last step {_lastStep}");
+        using var stream = OpenIntact(path, out string? problem);
+        if (stream is null)
+            return Skipped(path, problem!);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        string saved = reader.ReadString();
+        if (saved != _fingerprint)
+        {
+            throw new InvalidOperationException(
+                $"The checkpoint '{path}' was written by a run with other settings or another corpus: " +
+                $"{CheckpointFingerprint.Differences(saved, _fingerprint)}. " +
+                "Use another CheckpointDirectory, or set ResumeFromCheckpoint = false to start over (its checkpoints are then moved into a subfolder).");
+        }
+        int step = reader.ReadInt32();
+        if (step < 1 || step > _lastStep)
+            return Skipped(path, $"it holds step {step}, outside this run's 1 to {_lastStep}");
+        if (step != fileStep)
+            _log?.Invoke($"Warning: the checkpoint '{path}' holds step {step}, not {fileStep} as its name says; resuming from step {step}.");
+        long section = stream.Position;
+        if (SectionsMismatch(stream, reader, model, optimizer) is { } mismatch)
+            return Skipped(path, mismatch);
+        stream.Position = section;
+        model.load(reader);
+        optimizer.Load(reader);
+        return step;
+    }
+
+    /// <summary>Why the model or optimiser section does not fit this run, or null. Both are checked before either is loaded:
+    /// a bad optimiser section must not leave the model half restored.</summary>
+    private static string? SectionsMismatch(Stream stream, BinaryReader reader, CoherenceLanguageModel model, TrainingOptimizer optimizer)
+    {
+        try
+        {
+            return CheckpointModelSection.Mismatch(stream, model) is { } modelMismatch
+                ? $"its model section does not fit this run's model ({modelMismatch})"
+                : optimizer.Mismatch(reader) is { } optimiserMismatch ? $"its optimiser section does not fit this run's optimiser ({optimiserMismatch})" : null;
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+        {
+            return $"it cannot be read ({e.Message})";
+        }
     }
 
     /// <summary>
@@ -276,8 +271,12 @@ internal sealed class CheckpointStore
     }
 
     /// <summary>Logs that <paramref name="path"/> was passed over for <paramref name="reason"/>, as every skip is worded.</summary>
-    private void Skipped(string path, string reason) =>
+    /// <summary>Logs that <paramref name="path"/> was skipped and why; returns 0, the step of no checkpoint.</summary>
+    private int Skipped(string path, string reason)
+    {
         _log?.Invoke($"Warning: skipped the checkpoint '{path}': {reason}. Trying the one before it.");
+        return 0;
+    }
 
     // Regular files only: a link could point anywhere.
     private IEnumerable<(int Step, string Path)> List() =>

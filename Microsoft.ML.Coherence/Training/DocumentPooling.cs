@@ -29,14 +29,10 @@ internal static class DocumentPooling
     public static Tensor MeanWords(CoherenceLanguageModel model, LabelBatch batch, Device device)
     {
         var features = zeros(batch.DocumentCount, model.Dimension, device: device);                    // [B, d]
-        return batch.Words.DistinctIds.Length > 0 ? Add(features, model.Rows(batch.Words.DistinctIds), batch.Words) : features;
-    }
-
-    /// <summary><paramref name="features"/> [B, d] + the weighted rows of <paramref name="table"/> (the distinct rows of <paramref name="bag"/>) per document.</summary>
-    public static Tensor Add(Tensor features, Tensor table, BagEntries bag)
-    {
-        var device = features.device;
-        var weighted = table.index_select(0, tensor(bag.EntrySlot).to(device))
+        var bag = batch.Words;
+        if (bag.DistinctIds.Length == 0)
+            return features;
+        var weighted = model.Rows(bag.DistinctIds).index_select(0, tensor(bag.EntrySlot).to(device))
                        * tensor(bag.EntryWeight).to(device).unsqueeze(1);                               // [E, d]
         return features.IndexAdd(0, tensor(bag.EntryDocument).to(device), weighted);
     }

@@ -4,26 +4,21 @@ namespace Microsoft.ML.Coherence.Training;
 
 /// <summary>
 /// Mean pooling of documents as a sparse product, so that each distinct token is gathered once: feature[b] =
-/// Σ_w (count of w in b / n_b) · vector[w] + Σ_g (count of g in b / n_b) · bigram[g], over the known tokens (id 0 skipped,
-/// as the saved chain's mean does) and, with <see cref="Statistics.WordBigrams"/>, the document's bigrams that have a row;
-/// n_b counts both.
+/// Σ_w (count of w in b / n_b) · vector[w] over the n_b known tokens (id 0 skipped, as the saved chain's mean does).
 /// </summary>
-internal sealed record LabelBatch(BagEntries Words, BagEntries Bigrams, long[] Labels)
+internal sealed record LabelBatch(BagEntries Words, long[] Labels)
 {
     public int DocumentCount => Labels.Length;
 
-    public static LabelBatch Create(TokenCorpus corpus, IReadOnlyList<LabelledDocument> documents, Statistics.WordBigrams? bigrams = null)
+    public static LabelBatch Create(TokenCorpus corpus, IReadOnlyList<LabelledDocument> documents)
     {
         var words = new BagBuilder();
-        var pairs = new BagBuilder();
         var labels = new long[documents.Count];
         var wordCounts = new Dictionary<int, int>();
-        var pairCounts = new Dictionary<int, int>();
         for (int b = 0; b < documents.Count; b++)
         {
             labels[b] = documents[b].Label;
             wordCounts.Clear();
-            pairCounts.Clear();
             var ids = corpus.Document(documents[b].Document);
             int known = 0;
             for (int i = 0; i < ids.Length; i++)
@@ -33,19 +28,13 @@ internal sealed record LabelBatch(BagEntries Words, BagEntries Bigrams, long[] L
                     known++;
                     wordCounts[ids[i]] = wordCounts.GetValueOrDefault(ids[i]) + 1;
                 }
-                if (bigrams is not null && i > 0 && bigrams.RowOf(ids[i - 1], ids[i]) is var row and > 0)
-                {
-                    known++;
-                    pairCounts[row] = pairCounts.GetValueOrDefault(row) + 1;
-                }
             }
             words.Add(b, wordCounts, known);
-            pairs.Add(b, pairCounts, known);
         }
-        return new LabelBatch(words.Build(), pairs.Build(), labels);
+        return new LabelBatch(words.Build(), labels);
     }
 
-    /// <summary>Entries of one table (words or bigram rows) of a batch's mean: distinct rows, and per entry its document, slot and weight.</summary>
+    /// <summary>Entries of the word table of a batch's mean: distinct rows, and per entry its document, slot and weight.</summary>
     private sealed class BagBuilder
     {
         private readonly Dictionary<int, int> _slotOf = [];

@@ -1,7 +1,6 @@
 using Microsoft.ML.Coherence.Corpus;
 using Microsoft.ML.Coherence.Internal;
 using Microsoft.ML.Coherence.Modules;
-using Microsoft.ML.Coherence.Statistics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,14 +10,11 @@ namespace Microsoft.ML.Coherence.Training;
 /// <summary>
 /// L_label, fastText-supervised style: a linear softmax head (W [C, d], b [C], both starting at 0 as fastText's output
 /// matrix does) on the mean word vector of each labelled document, cross-entropy against its class. The word vectors are
-/// the language model's <see cref="CoherenceLanguageModel.Rows(long[])"/>, so the gradient reaches the embedding (and subword)
-/// table, which the trainer's optimiser updates; the head's own parameters have their own AdamW at the trainer's
+/// the language model's <see cref="CoherenceLanguageModel.Rows(long[])"/>, so the gradient reaches the embedding table,
+/// which the trainer's optimiser updates; the head's own parameters have their own AdamW at the trainer's
 /// learning rate. Each step draws <see cref="CoherenceEmbeddingOptions.LabelBatchSize"/> documents with replacement from
 /// the labelled training documents with a <see cref="Random"/> seeded by (seed, step), so runs repeat and resume alike.
 /// The head is training-only: it is not exported and not part of the fitted stage.
-/// With <see cref="WordBigrams"/>, the mean also averages the document's bigram vectors (fastText's <c>-wordNgrams 2</c>):
-/// a table [rows, d] that starts at 0, that only this loss trains (row-sparse AdamW, dense-equivalent), and that the
-/// saved chain reads, since the stage's features are the same mean.
 /// </summary>
 internal sealed class LabelHead : IDocumentTerm
 {
@@ -30,12 +26,8 @@ internal sealed class LabelHead : IDocumentTerm
     private readonly TokenCorpus _train;
     private readonly int _batchSize;
     private readonly int _seed;
-    private readonly Parameter? _bigramTable;
-    private readonly RowSparseAdamW? _bigramOptimizer;
-    private RowBatch? _stepBigrams;
 
-    public LabelHead(LabelledDocuments documents, TokenCorpus train, int dimension, Device device, CoherenceEmbeddingOptions options, int seed,
-        WordBigrams? bigrams = null)
+    public LabelHead(LabelledDocuments documents, TokenCorpus train, int dimension, Device device, CoherenceEmbeddingOptions options, int seed)
     {
         Documents = documents;
         _train = train;
@@ -46,32 +38,12 @@ internal sealed class LabelHead : IDocumentTerm
         _weight = nn.Parameter(torch.zeros(classes, dimension, device: device));
         _bias = nn.Parameter(torch.zeros(classes, device: device));
         _optimizer = new SafeAdamW([_weight, _bias], options.LearningRate, options.WeightDecay);
-        if (bigrams is not null)
-        {
-            WordBigrams = bigrams;
-            _bigramTable = nn.Parameter(torch.zeros(bigrams.RowCount, dimension, device: device));
-            _bigramOptimizer = new RowSparseAdamW([_bigramTable], options.LearningRate, options.WeightDecay);
-        }
     }
 
     public LabelledDocuments Documents { get; }
 
     /// <summary>lambda_label (<see cref="CoherenceEmbeddingOptions.LabelWeight"/>).</summary>
     public float Weight { get; }
-
-    /// <summary>The bigrams whose vectors the mean averages in, or null for words alone.</summary>
-    public WordBigrams? WordBigrams { get; }
-
-
-    /// <summary>The bigram table [rows, d] as trained (every row's pending AdamW tail applied), or null without bigrams.</summary>
-    public float[]? BigramVectors()
-    {
-        if (_bigramTable is null)
-            return null;
-        _bigramOptimizer!.Flush();
-        using var noGrad = torch.no_grad();
-        return CausalTransformerBlock.Values(_bigramTable);
-    }
 
     /// <summary>The label loss of the last step whose losses were read, in nats.</summary>
     public double? LastLoss { get; private set; }
@@ -88,29 +60,13 @@ internal sealed class LabelHead : IDocumentTerm
             return null;
         var drawn = DocumentPooling.Draw(Documents.Training, _batchSize, _seed ^ 0x1ABE1, step);
         OnBatch?.Invoke(step, drawn);
-        var batch = LabelBatch.Create(_train, drawn, WordBigrams);
-        return nn.functional.cross_entropy(Logits(model, batch, training: true), torch.tensor(batch.Labels).to(_weight.device));
+        var batch = LabelBatch.Create(_train, drawn);
+        return nn.functional.cross_entropy(Logits(model, batch), torch.tensor(batch.Labels).to(_weight.device));
     }
 
-    /// <summary>Logits [B, C] of a batch: W · mean of its word (and bigram) vectors + b. With <paramref name="training"/>, the
-    /// bigram rows are gathered as this step's leaf, whose gradient <see cref="Step"/> applies.</summary>
-    private Tensor Logits(CoherenceLanguageModel model, LabelBatch batch, bool training)
-    {
-        var device = _weight.device;
-        var features = DocumentPooling.MeanWords(model, batch, device);                               // [B, d]
-        if (_bigramTable is not null && batch.Bigrams.DistinctIds.Length > 0)
-        {
-            // The rows as dense AdamW would hold them, [U', d]; in training the step's leaf, which Step updates and writes back.
-            var rows = _bigramOptimizer!.Gather(_bigramTable, torch.tensor(batch.Bigrams.DistinctIds).to(device));
-            if (training)
-            {
-                rows.Weights.requires_grad_(true);
-                _stepBigrams = rows;
-            }
-            features = DocumentPooling.Add(features, rows.Weights, batch.Bigrams);
-        }
-        return features.matmul(_weight.t()).Plus(_bias);                                                // [B, C]
-    }
+    /// <summary>Logits [B, C] of a batch: W · mean of its word vectors + b.</summary>
+    private Tensor Logits(CoherenceLanguageModel model, LabelBatch batch) =>
+        DocumentPooling.MeanWords(model, batch, _weight.device).matmul(_weight.t()).Plus(_bias);               // [B, C]
 
     /// <summary>After the trainer's optimiser step: the head's own AdamW step at <paramref name="learningRate"/>, then zero_grad.</summary>
     /// <param name="learningRate">The step's learning rate.</param>
@@ -122,27 +78,13 @@ internal sealed class LabelHead : IDocumentTerm
         _optimizer.LearningRate = learningRate;
         _optimizer.Step();
         _optimizer.ZeroGrad();
-        if (_stepBigrams is { } bigrams)
-        {
-            _bigramOptimizer!.LearningRate = learningRate;
-            if (bigrams.Weights.grad is { } gradient)
-                _bigramOptimizer.Step(bigrams, gradient);
-            _stepBigrams = null;
-        }
     }
 
-    public void ZeroGrad()
-    {
-        _optimizer.ZeroGrad();
-        _stepBigrams = null;
-    }
+    public void ZeroGrad() => _optimizer.ZeroGrad();
 
     /// <summary>The head's accuracy on the held-out labelled documents, or null when none is held out.</summary>
-    /// <remarks>Also brings every bigram row up to date first (the trainer evaluates at its last step too, so the table
-    /// early stopping copies, and the one exported, is the dense-equivalent one).</remarks>
     public double? HeldOutAccuracy(CoherenceLanguageModel model)
     {
-        _bigramOptimizer?.Flush();
         if (Documents.HeldOut.Length == 0)
             return null;
         using var noGrad = torch.no_grad();
@@ -151,8 +93,8 @@ internal sealed class LabelHead : IDocumentTerm
         {
             using var scope = torch.NewDisposeScope();
             var chunk = new ArraySegment<LabelledDocument>(Documents.HeldOut, start, Math.Min(EvaluationChunk, Documents.HeldOut.Length - start));
-            var batch = LabelBatch.Create(_train, chunk, WordBigrams);
-            var predicted = Logits(model, batch, training: false).argmax(1).cpu().data<long>().ToArray();
+            var batch = LabelBatch.Create(_train, chunk);
+            var predicted = Logits(model, batch).argmax(1).cpu().data<long>().ToArray();
             for (int i = 0; i < predicted.Length; i++)
                 if (predicted[i] == batch.Labels[i])
                     correct++;
@@ -163,8 +105,6 @@ internal sealed class LabelHead : IDocumentTerm
     public void Dispose()
     {
         _optimizer.Dispose();
-        _bigramOptimizer?.Dispose();
-        _bigramTable?.Dispose();
         _weight.Dispose();
         _bias.Dispose();
     }

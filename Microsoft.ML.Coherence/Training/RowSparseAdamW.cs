@@ -29,7 +29,7 @@ namespace Microsoft.ML.Coherence.Training;
 /// (ε·sqrt(1 - β2^τ) against ε) and the order of weight decay within the missed steps (exact with the default decay 0);
 /// the test holds it to 1e-5 over a schedule. <see cref="Flush"/> applies every row's pending tail at the end of training.
 /// Rows not in a step keep their weights, moments and state bit for bit until their next update or the flush.</para>
-/// <para>One instance can serve several tables (word rows, subword bucket rows): each has its own state, and
+/// <para>One instance can serve several tables: each has its own state, and
 /// <see cref="Step(RowBatch, Tensor)"/> knows the table it updates. State per table: both moments [V, d] and each row's last update step
 /// [V] (float64) on the table's device, and the table's per-step history of a_τ and of the weight decay on the host.</para>
 /// </remarks>

@@ -73,7 +73,7 @@ internal sealed class StepIndexer : IDisposable
             var sparse = _optimizer.Gather(distinct.Ids); // the rows as dense AdamW would hold them (RowSparseAdamW remarks)
             return new DistinctRows(distinct.Ids, sparse.Weights.requires_grad_(true), distinct.Slots, sparse); // [U, d]
         }
-        return new DistinctRows(distinct.Ids, _model.Rows(distinct.Ids), distinct.Slots, null);  // [U, d], composed with subwords
+        return new DistinctRows(distinct.Ids, _model.Rows(distinct.Ids), distinct.Slots, null);  // [U, d]
     }
 
     /// <summary>Distinct ids on the device: sorted, with each read's slot. The number of distinct ids is data-dependent,

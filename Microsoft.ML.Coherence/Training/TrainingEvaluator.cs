@@ -92,29 +92,6 @@ internal sealed class TrainingEvaluator(CoherenceLanguageModel model, CoherenceE
         }
     }
 
-
-    /// <summary>
-    /// The encoder's states [n, d] of one document's ids as the saved graph computes them: the table's rows in static mode;
-    /// with Transformer layers, each chunk of the context length through the positions, blocks and final norm on its own.
-    /// </summary>
-    public float[] TokenStates(int[] ids)
-    {
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        var rows = _model.Table().index_select(0, torch.tensor(Array.ConvertAll(ids, static id => (long)id), device: _device));
-        if (_model.Layers == 0)
-            return rows.cpu().data<float>().ToArray();
-        int d = _model.Dimension, chunk = _model.ContextLength;
-        var states = new float[ids.Length * d];
-        for (int start = 0; start < ids.Length; start += chunk)
-        {
-            int length = Math.Min(chunk, ids.Length - start);
-            var h = _model.Encode(rows.narrow(0, start, length).unsqueeze(0));
-            h.cpu().data<float>().ToArray().CopyTo(states, start * d);
-        }
-        return states;
-    }
-
     public float[] CurrentEmbedding()
     {
         using var noGrad = torch.no_grad();

@@ -68,8 +68,7 @@ internal static class DownstreamBenchmark
     }
 
     private static List<LabelledRow> Read(string path, int rows) =>
-        File.ReadLines(path).Take(rows).Select(l => l.Split('\t', 2)).Where(p => p.Length == 2)
-            .Select(p => new LabelledRow { Label = p[0], Text = p[1] }).ToList();
+        LabeledTsv.Read(path).Take(rows).Select(r => new LabelledRow { Label = r.Label, Text = r.Text }).ToList();
 
     private sealed class LabelledRow
     {

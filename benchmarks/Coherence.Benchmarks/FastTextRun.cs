@@ -31,18 +31,6 @@ internal sealed partial record FastTextRun
     /// <summary>Words trained (input words × epochs) over our wall time of the whole process.</summary>
     public double TimedWordsPerSecond => InputWords * (double)Epochs / WallSeconds;
 
-    /// <summary>The fasttext executable on $PATH, or null.</summary>
-    public static string? Find()
-    {
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(directory, "fasttext");
-            if (File.Exists(candidate) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0))
-                return candidate;
-        }
-        return null;
-    }
-
     /// <summary>Words of a fastText input file: tokens split on whitespace, plus one end-of-line token per line.</summary>
     public static long CountWords(string path)
     {

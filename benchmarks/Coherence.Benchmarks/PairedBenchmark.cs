@@ -69,7 +69,7 @@ internal static class PairedBenchmark
     private static FastTextComparison? RunFastText(BenchmarkArguments arguments, PairedTiming.Result stage)
     {
         Console.WriteLine();
-        string? executable = FastTextRun.Find();
+        string? executable = FastTextExecutable.Find();
         if (executable is null)
         {
             Console.WriteLine("fastText: skipped, the fasttext command is not on PATH (benchmarks/setup.sh installs the Debian package).");

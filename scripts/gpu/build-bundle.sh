@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the GPU check bundle (docs/gpu.md): a self-contained linux-x64 publish of tools/Coherence.GpuCheck WITHOUT
-# libtorch (the GPU machine's PyTorch libraries are used), with the corpus, the spam sample and the runner:
+# libtorch (the GPU machine's PyTorch libraries are used), with the spam sample and the runner:
 #   .bundle/gpu/                     the bundle, unpacked (run it here: .bundle/gpu/run-check.sh)
 #   .bundle/carry/gpucheck.tar.gz    the same, packed: what travels to the GPU machine (carry [".bundle/carry"])
 # Usage (from anywhere in a clone): bash scripts/gpu/build-bundle.sh
@@ -16,7 +16,7 @@ rm -rf "$bundle" "$carry"
 mkdir -p "$bundle" "$carry"
 # Self-contained: the GPU machine has no .NET. Trimmed in partial mode (framework only; see the csproj). Only the
 # managed TorchSharp package is referenced, so no libtorch is published; ONNX Runtime's native library is (the
-# end-to-end job scores the saved pipeline through ML.NET's ApplyOnnxModel).
+# check scores the saved pipeline through ML.NET's ApplyOnnxModel).
 dotnet publish "$repo/tools/Coherence.GpuCheck/Coherence.GpuCheck.csproj" -c Release -r linux-x64 --self-contained true \
   -p:DebugType=none -p:DebugSymbols=false -p:GenerateDocumentationFile=false \
   -o "$bundle/app" -nologo -v quiet
@@ -27,7 +27,7 @@ if find "$bundle/app" -name 'libtorch*.so*' -o -name 'libc10*.so*' | grep -q .; 
   exit 1
 fi
 if [[ ! -f "$bundle/app/libonnxruntime.so" ]]; then
-  echo "build-bundle: libonnxruntime.so is missing from the bundle; the end-to-end job needs it to score" >&2
+  echo "build-bundle: libonnxruntime.so is missing from the bundle; the check needs it to score" >&2
   exit 1
 fi
 # Drop what the program never uses: debugging and crash-dump helpers of the runtime, XML docs.
@@ -38,7 +38,6 @@ if command -v objdump >/dev/null 2>&1; then
   objdump -p "$bundle/app/libLibTorchSharp.so" | grep -A0 'GLIBCXX_3.4.32' || true
 fi
 
-cp "$repo/data/sample/corpus.txt" "$bundle/app/corpus.txt"
 mkdir -p "$bundle/app/spam"
 cp "$repo/data/sample/spam/train.tsv" "$repo/data/sample/spam/test.tsv" "$bundle/app/spam/"
 cp "$repo/scripts/gpu/run-check.sh" "$bundle/run-check.sh"

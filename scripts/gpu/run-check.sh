@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the CUDA check from a bundle built by scripts/gpu/build-bundle.sh (docs/gpu.md).
 # Usage: run-check.sh <libtorch-lib-dir> <out-dir> [extra Coherence.GpuCheck arguments]
-#   GPU machine: run-check.sh /opt/torch/.venv/lib/python3.12/site-packages/torch/lib "$OUT" --expect-cuda true --budget-s 300
+#   GPU machine: run-check.sh /opt/torch/.venv/lib/python3.12/site-packages/torch/lib "$OUT" --expect-cuda
 #   CPU only:    run-check.sh ~/.nuget/packages/libtorch-cpu-linux-x64/2.10.0/runtimes/linux-x64/native out/gpu
-# Writes 4 files to <out-dir>: results.json, table.txt, run-check.log, jobs.tar.gz (each child's JSON and log).
-# Exit code: the program's (0 ok, CUDA absent and not expected included; 2 usage; 3 native load failed; 4 CUDA
-# expected but missing, a CUDA run failed, parity out of tolerance or the end-to-end checks failed; 5 a CPU run failed).
+# Writes 2 files to <out-dir>: results.json and run-check.log (everything printed).
+# Exit code: the program's (0 passed, CUDA absent and not expected included; 2 usage; 3 native load failed;
+# 4 CUDA expected but missing, or a check failed).
 set -uo pipefail
 if (( $# < 2 )); then
-  sed -n '2,9p' "$0" >&2
+  sed -n '2,8p' "$0" >&2
   exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,12 +35,6 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # The program binds TorchSharp itself (NativeTorch.cs); the library's run-time GLIBCXX fix has nothing to do here.
 export COHERENCE_SKIP_TORCHSHARP_NATIVE_FIX=true
 
-# Each child's JSON and log go to a scratch folder, packed into one file at the end: the device tool brings
-# back at most 8 files from $OUT.
-scratch="$(mktemp -d "${TMPDIR:-/tmp}/gpucheck.XXXXXX")"
-pack() { [[ -d "$scratch/jobs" ]] && tar -C "$scratch" -czf "$out/jobs.tar.gz" jobs 2>/dev/null; rm -rf "$scratch"; }
-trap 'pack; exit 143' TERM INT
-
 {
   echo "run-check: $(date -u +%FT%TZ) on $(hostname)"
   echo "run-check: libtorch $libtorch"
@@ -48,8 +42,7 @@ trap 'pack; exit 143' TERM INT
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "run-check: no nvidia-smi"
 } | tee "$out/run-check.log"
 start=$SECONDS
-"$app" --libtorch "$libtorch" --out "$out" --jobs-dir "$scratch/jobs" "$@" 2>&1 | tee -a "$out/run-check.log"
+"$app" --libtorch "$libtorch" --out "$out" "$@" 2>&1 | tee -a "$out/run-check.log"
 code=${PIPESTATUS[0]}
-pack
 echo "run-check: exit code $code after $(( SECONDS - start )) s" | tee -a "$out/run-check.log"
 exit "$code"

@@ -158,7 +158,7 @@ internal sealed class SweepRow
     /// <summary>The first <paramref name="limit"/> rows of DIR/train.tsv: every 5th validates, a seeded 10% of the rest is "labelled".</summary>
     public static (List<SweepRow> Fit, List<SweepRow> Valid) Split(string dir, int limit)
     {
-        var rows = File.ReadLines(Path.Combine(dir, "train.tsv")).Take(limit).Select(Parse).ToList();
+        var rows = LabeledTsv.Read(Path.Combine(dir, "train.tsv")).Take(limit).Select(r => new SweepRow { Label = r.Label, Text = r.Text }).ToList();
         var fit = rows.Where((_, i) => i % 5 != 0).ToList();
         var valid = rows.Where((_, i) => i % 5 == 0).ToList();
         var random = new Random(11);
@@ -208,11 +208,5 @@ internal sealed class SweepRow
             return string.Create(CultureInfo.InvariantCulture, $"{name}={valid:F4}");
         double own = ml.MulticlassClassification.Evaluate(model.Transform(train)).MicroAccuracy;
         return string.Create(CultureInfo.InvariantCulture, $"{name}={valid:F4}/{own:F4}");
-    }
-
-    public static SweepRow Parse(string line)
-    {
-        var parts = line.Split('\t', 2);
-        return new SweepRow { Label = parts[0], Text = parts.Length > 1 ? parts[1] : "" };
     }
 }

@@ -93,10 +93,10 @@ public sealed class FastTextOutputTests
         {
             var tool = Path.Combine(directory, "fasttext");
             File.WriteAllText(tool, "#!/bin/sh\n");
-            Assert.IsNull(FastTextTool.Find(directory), "not executable");
+            Assert.IsNull(FastTextExecutable.Find(directory), "not executable");
             File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Assert.AreEqual(tool, FastTextTool.Find($"/no/such/dir{Path.PathSeparator}{directory}"));
-            Assert.IsNull(FastTextTool.Find("/no/such/dir"));
+            Assert.AreEqual(tool, FastTextExecutable.Find($"/no/such/dir{Path.PathSeparator}{directory}"));
+            Assert.IsNull(FastTextExecutable.Find("/no/such/dir"));
         }
         finally
         {

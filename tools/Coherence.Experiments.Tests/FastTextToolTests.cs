@@ -5,7 +5,7 @@ namespace Coherence.Experiments.Tests;
 public sealed class FastTextToolTests
 {
     private static FastTextTool Tool() =>
-        FastTextTool.Find() is { } path ? new FastTextTool(path, threads: 1) : throw new AssertInconclusiveException("fasttext is not on PATH (apt-get install fasttext).");
+        FastTextExecutable.Find() is { } path ? new FastTextTool(path, threads: 1) : throw new AssertInconclusiveException("fasttext is not on PATH (apt-get install fasttext).");
 
     [TestMethod]
     public void SkipgramWritesVectorsTheHarnessReadsAndDeletesTheBinaryModel()

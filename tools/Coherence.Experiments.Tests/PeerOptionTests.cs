@@ -15,7 +15,7 @@ public sealed class PeerOptionTests
         Assert.AreEqual(1.0, o.LabelFraction);
         Assert.AreEqual(100, o.FastTextDimension);
         Assert.AreEqual(2, o.FastTextThreads);
-        Assert.HasCount(23, Variants.All);
+        Assert.HasCount(22, Variants.All);
         Assert.AreEqual(ExperimentOptions.DefaultTeacherCache, o.TeacherCache);
     }
 
@@ -37,14 +37,14 @@ public sealed class PeerOptionTests
         CollectionAssert.AreEqual(new[] { "baseline", "sca", "time-matched-baseline" }, o.Variants.ToArray());
         o = Parse("--variants", "all", "--skip-featurize-text");
         Assert.DoesNotContain("featurize-text", o.Variants);
-        Assert.HasCount(22, o.Variants);
+        Assert.HasCount(21, o.Variants);
     }
 
     [TestMethod]
     public void BadVariantsNameTheOptionAndTheValidNames()
     {
         Assert.AreEqual(
-            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-subwords, sca-untied, teacher, featurize-text+teacher, distilled, featurize-text+distilled, distilled+sca, featurize-text+distilled+sca, distilled+sca+rows, featurize-text+distilled+sca+rows.",
+            "option --variants: unknown variant 'fasttext'; valid: all, featurize-text, baseline, sca, featurize-text+sca, sca-label, featurize-text+sca-label, fasttext-vectors, featurize-text+fasttext-vectors, fasttext-supervised, fasttext-supervised-tuned, time-matched-baseline, alignment-only, uniformity-only, sca-untied, teacher, featurize-text+teacher, distilled, featurize-text+distilled, distilled+sca, featurize-text+distilled+sca, distilled+sca+rows, featurize-text+distilled+sca+rows.",
             Error("--variants", "sca,fasttext"));
         Assert.StartsWith("option --variants: 'sca,,baseline' has an empty variant name; valid: featurize-text, baseline,", Error("--variants", "sca,,baseline"));
         Assert.AreEqual("option --variants: nothing left to run (--skip-featurize-text removed the only variant).",

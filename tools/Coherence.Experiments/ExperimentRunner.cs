@@ -110,9 +110,6 @@ internal sealed class ExperimentRunner : IDisposable
             case Variants.UniformityOnly:
                 o.CoherenceWeight = 0;
                 break;
-            case Variants.ScaSubwords:
-                o.SubwordBuckets = Variants.SubwordBuckets;
-                break;
             case Variants.ScaUntied:
                 o.TieOutputEmbedding = false;
                 break;
@@ -245,7 +242,6 @@ internal sealed class ExperimentRunner : IDisposable
                 result["labelledTrainingDocuments"] = report.LabelledTrainingDocuments;
                 result["labelledHeldOutDocuments"] = report.LabelledHeldOutDocuments;
                 result["labelBatchSize"] = report.Options.LabelBatchSize; // the size used (the default sizes it per run)
-                result["wordBigrams"] = report.WordBigrams;
             }
 
             var matrix = new EmbeddingMatrix(stage.GetEmbeddingMatrix(), stage.Model.Dimension);

@@ -23,21 +23,6 @@ internal sealed class FastTextTool(string executable, int threads)
     /// <summary>Threads per fastText run.</summary>
     public int Threads { get; } = threads;
 
-    /// <summary>Looks for an executable file named <c>fasttext</c> in the directories of <paramref name="pathVariable"/> (default: $PATH).</summary>
-    public static string? Find(string? pathVariable = null)
-    {
-        foreach (var directory in (pathVariable ?? Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(directory, "fasttext");
-            if (File.Exists(candidate) && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>
     /// Trains skip-gram vectors (fastText's defaults otherwise: 5 epochs, window 5, min count 5, character
     /// 3- to 6-grams) on <paramref name="inputPath"/> and returns the path of the written <c>.vec</c>.

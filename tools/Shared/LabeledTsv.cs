@@ -1,4 +1,4 @@
-namespace Coherence.Experiments;
+namespace Coherence.Tools;
 
 /// <summary>One labelled row: the class label and the text.</summary>
 internal sealed record LabeledRow(string Label, string Text);
