@@ -82,6 +82,13 @@ internal sealed class LabeledCorpus
             labels.Add(index);
         }
 
+        ReadNames(cursor, column, Add);
+        return new LabeledCorpus(labels.ToArray(), classes.ToArray());
+    }
+
+    /// <summary>Each row's class name, in row order: the trimmed text, "True"/"False", or the key's name (null for no label).</summary>
+    private static void ReadNames(DataViewRowCursor cursor, DataViewSchema.Column column, Action<string?> add)
+    {
         if (column.Type is TextDataViewType)
         {
             var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
@@ -90,7 +97,7 @@ internal sealed class LabeledCorpus
             {
                 getter(ref value);
                 var trimmed = value.Span.Trim();
-                Add(trimmed.IsEmpty ? null : trimmed.ToString());
+                add(trimmed.IsEmpty ? null : trimmed.ToString());
             }
         }
         else if (column.Type is BooleanDataViewType)
@@ -100,7 +107,7 @@ internal sealed class LabeledCorpus
             while (cursor.MoveNext())
             {
                 getter(ref value);
-                Add(value ? bool.TrueString : bool.FalseString);
+                add(value ? bool.TrueString : bool.FalseString);
             }
         }
         else
@@ -110,10 +117,9 @@ internal sealed class LabeledCorpus
             while (cursor.MoveNext())
             {
                 ulong key = read();
-                Add(key == 0 ? null : names is not null && key <= (ulong)names.Length ? names[key - 1] : key.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                add(key == 0 ? null : names is not null && key <= (ulong)names.Length ? names[key - 1] : key.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
         }
-        return new LabeledCorpus(labels.ToArray(), classes.ToArray());
     }
 
     private static string[]? KeyNames(DataViewSchema.Column column)

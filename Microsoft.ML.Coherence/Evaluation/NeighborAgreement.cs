@@ -58,25 +58,8 @@ internal static class NeighborAgreement
 
         var queries = SampleQueries(n, querySample, seed);
 
-        // Unit rows once, [n, d]; zero rows stay zero and are never candidates.
         var d = embeddings.Dimension;
-        var unit = new float[n * d];
-        var isZero = new bool[n];
-        var e = embeddings;
-        Parallel.For(0, n, i =>
-        {
-            var row = e.Row(i);
-            var norm = Math.Sqrt(VectorMath.DotDouble(row, row));
-            isZero[i] = norm == 0;
-            if (!isZero[i])
-            {
-                for (var c = 0; c < d; c++)
-                {
-                    unit[(i * d) + c] = (float)(row[c] / norm);
-                }
-            }
-        });
-
+        var (unit, isZero) = UnitRows(embeddings);
         var nb = neighbors;
         Parallel.For(
             0,
@@ -90,6 +73,28 @@ internal static class NeighborAgreement
             },
             _ => { });
         return result;
+    }
+
+    /// <summary>Unit rows, [n, d], computed once; zero rows stay zero and are never candidates.</summary>
+    private static (float[] Unit, bool[] IsZero) UnitRows(EmbeddingMatrix e)
+    {
+        int n = e.Rows, d = e.Dimension;
+        var unit = new float[n * d];
+        var isZero = new bool[n];
+        Parallel.For(0, n, i =>
+        {
+            var row = e.Row(i);
+            var norm = Math.Sqrt(VectorMath.DotDouble(row, row));
+            isZero[i] = norm == 0;
+            if (!isZero[i])
+            {
+                for (var c = 0; c < d; c++)
+                {
+                    unit[(i * d) + c] = (float)(row[c] / norm);
+                }
+            }
+        });
+        return (unit, isZero);
     }
 
     private static int[] SampleQueries(int n, int? querySample, int seed)
@@ -126,7 +131,25 @@ internal static class NeighborAgreement
             return float.NaN;
         }
 
-        // Top-k by cosine, kept sorted descending; a later id must beat strictly, so ties go to the lower id.
+        var found = TopByCosine(i, unit, isZero, d, k, ids, scores);
+        var hits = 0;
+        for (var a = 0; a < found; a++)
+        {
+            if (statistical.Contains(ids[a]))
+            {
+                hits++;
+            }
+        }
+
+        return (float)hits / statistical.Count;
+    }
+
+    /// <summary>
+    /// The k nearest rows to row i by cosine into <paramref name="ids"/> and <paramref name="scores"/>, kept sorted descending
+    /// (a later id must beat strictly, so ties go to the lower id); returns how many were found.
+    /// </summary>
+    private static int TopByCosine(int i, float[] unit, bool[] isZero, int d, int k, int[] ids, float[] scores)
+    {
         var found = 0;
         var query = new ReadOnlySpan<float>(unit, i * d, d);
         var n = unit.Length / d;
@@ -155,16 +178,7 @@ internal static class NeighborAgreement
             ids[slot] = j;
         }
 
-        var hits = 0;
-        for (var a = 0; a < found; a++)
-        {
-            if (statistical.Contains(ids[a]))
-            {
-                hits++;
-            }
-        }
-
-        return (float)hits / statistical.Count;
+        return found;
     }
 
     private static HashSet<int> TopStatistical(int i, StatisticalNeighbors neighbors, int k)

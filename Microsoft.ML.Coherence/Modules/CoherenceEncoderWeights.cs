@@ -82,21 +82,26 @@ internal sealed class CoherenceEncoderWeights
         CheckLength(paramName, nameof(FinalNormBias), FinalNormBias, d);
         for (var i = 0; i < Blocks.Count; i++)
         {
-            var b = Blocks[i] ?? throw new ArgumentException($"Blocks[{i}] is null.", paramName);
-            var prefix = $"Blocks[{i}].";
-            CheckLength(paramName, prefix + nameof(b.Norm1Weight), b.Norm1Weight, d);
-            CheckLength(paramName, prefix + nameof(b.Norm1Bias), b.Norm1Bias, d);
-            CheckLength(paramName, prefix + nameof(b.QkvWeight), b.QkvWeight, 3 * d * d);
-            CheckLength(paramName, prefix + nameof(b.QkvBias), b.QkvBias, 3 * d);
-            CheckLength(paramName, prefix + nameof(b.OutWeight), b.OutWeight, d * d);
-            CheckLength(paramName, prefix + nameof(b.OutBias), b.OutBias, d);
-            CheckLength(paramName, prefix + nameof(b.Norm2Weight), b.Norm2Weight, d);
-            CheckLength(paramName, prefix + nameof(b.Norm2Bias), b.Norm2Bias, d);
-            CheckLength(paramName, prefix + nameof(b.Mlp1Weight), b.Mlp1Weight, 4 * d * d);
-            CheckLength(paramName, prefix + nameof(b.Mlp1Bias), b.Mlp1Bias, 4 * d);
-            CheckLength(paramName, prefix + nameof(b.Mlp2Weight), b.Mlp2Weight, 4 * d * d);
-            CheckLength(paramName, prefix + nameof(b.Mlp2Bias), b.Mlp2Bias, d);
+            CheckBlock(paramName, i, d);
         }
+    }
+
+    private void CheckBlock(string paramName, int i, long d)
+    {
+        var b = Blocks[i] ?? throw new ArgumentException($"Blocks[{i}] is null.", paramName);
+        var prefix = $"Blocks[{i}].";
+        CheckLength(paramName, prefix + nameof(b.Norm1Weight), b.Norm1Weight, d);
+        CheckLength(paramName, prefix + nameof(b.Norm1Bias), b.Norm1Bias, d);
+        CheckLength(paramName, prefix + nameof(b.QkvWeight), b.QkvWeight, 3 * d * d);
+        CheckLength(paramName, prefix + nameof(b.QkvBias), b.QkvBias, 3 * d);
+        CheckLength(paramName, prefix + nameof(b.OutWeight), b.OutWeight, d * d);
+        CheckLength(paramName, prefix + nameof(b.OutBias), b.OutBias, d);
+        CheckLength(paramName, prefix + nameof(b.Norm2Weight), b.Norm2Weight, d);
+        CheckLength(paramName, prefix + nameof(b.Norm2Bias), b.Norm2Bias, d);
+        CheckLength(paramName, prefix + nameof(b.Mlp1Weight), b.Mlp1Weight, 4 * d * d);
+        CheckLength(paramName, prefix + nameof(b.Mlp1Bias), b.Mlp1Bias, 4 * d);
+        CheckLength(paramName, prefix + nameof(b.Mlp2Weight), b.Mlp2Weight, 4 * d * d);
+        CheckLength(paramName, prefix + nameof(b.Mlp2Bias), b.Mlp2Bias, d);
     }
 
     private static void CheckLength(string paramName, string name, float[]? values, long expected)

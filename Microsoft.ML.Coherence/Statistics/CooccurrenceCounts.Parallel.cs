@@ -34,18 +34,7 @@ internal sealed partial class CooccurrenceCounts
                 $"DocumentsPerShard is {documentsPerShard}; it must be at least 1.");
         }
         var result = new CooccurrenceCounts(vocabularySize, window);
-        var workers = new CooccurrenceCounts[maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount];
-        var owned = new bool[workers.Length][];
-        for (var w = 0; w < workers.Length; w++)
-        {
-            workers[w] = new CooccurrenceCounts(vocabularySize, window);
-            // Row i belongs to worker i mod workers: frequent (low) ids spread evenly. A lookup, not a division a pair.
-            owned[w] = new bool[vocabularySize];
-            for (var i = w; i < vocabularySize; i += workers.Length)
-            {
-                owned[w][i] = true;
-            }
-        }
+        var (workers, owned) = Workers(vocabularySize, window, maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount);
         foreach (var shard in documents.Chunk(documentsPerShard))
         {
             foreach (var document in shard)
@@ -62,17 +51,40 @@ internal sealed partial class CooccurrenceCounts
                 }
             });
         }
-        // The workers' rows are disjoint: their sums add without overlap, and their tables become one set of rows.
-        foreach (var worker in workers)
+        result.TakeRows(workers);
+        return result;
+    }
+
+    /// <summary>The workers and the rows each owns: row i belongs to worker i mod workers, so frequent (low) ids spread
+    /// evenly; a lookup, not a division a pair.</summary>
+    private static (CooccurrenceCounts[] Workers, bool[][] Owned) Workers(int vocabularySize, int window, int count)
+    {
+        var workers = new CooccurrenceCounts[count];
+        var owned = new bool[count][];
+        for (var w = 0; w < count; w++)
         {
-            result._total += worker._total;
-            for (var i = 0; i < vocabularySize; i++)
+            workers[w] = new CooccurrenceCounts(vocabularySize, window);
+            owned[w] = new bool[vocabularySize];
+            for (var i = w; i < vocabularySize; i += count)
             {
-                result._rowSums[i] += worker._rowSums[i];
+                owned[w][i] = true;
             }
         }
-        result._rowIndex = PairRows.Build(vocabularySize, Array.ConvertAll(workers, static worker => worker._pairs));
-        result._pairs = null;
-        return result;
+        return (workers, owned);
+    }
+
+    /// <summary>The workers' rows are disjoint: their sums add without overlap, and their tables become one set of rows.</summary>
+    private void TakeRows(CooccurrenceCounts[] workers)
+    {
+        foreach (var worker in workers)
+        {
+            _total += worker._total;
+            for (var i = 0; i < VocabularySize; i++)
+            {
+                _rowSums[i] += worker._rowSums[i];
+            }
+        }
+        _rowIndex = PairRows.Build(VocabularySize, Array.ConvertAll(workers, static worker => worker._pairs));
+        _pairs = null;
     }
 }

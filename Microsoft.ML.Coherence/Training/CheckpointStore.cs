@@ -209,43 +209,11 @@ internal sealed class CheckpointStore
         try
         {
             stream = File.OpenRead(path);
-            using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-            string magic;
-            try
-            {
-                magic = reader.ReadString();
-            }
-            catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
-            {
-                magic = "";
-            }
-            if (magic != Magic)
-            {
-                problem = magic.StartsWith("COHERENCE-CHECKPOINT-", StringComparison.Ordinal)
-                    ? $"it has the older format '{magic}' (this version reads '{Magic}'); start over or resume with the version that wrote it"
-                    : "it is not a coherence checkpoint";
-                stream.Dispose();
-                return null;
-            }
-            long length = stream.Length - stream.Position - sizeof(long) - HashLength;
-            long declared = length >= 0 ? reader.ReadInt64() : -1;
-            if (declared < 0 || declared != length)
-            {
-                problem = $"it is truncated or has trailing bytes ({Math.Max(length, 0)} payload bytes, {Math.Max(declared, 0)} expected)";
-                stream.Dispose();
-                return null;
-            }
-            byte[] expected = reader.ReadBytes(HashLength);
-            long payload = stream.Position;
-            if (!HashOf(stream, length).AsSpan().SequenceEqual(expected))
-            {
-                problem = "its SHA-256 checksum does not match its contents (the file is damaged)";
-                stream.Dispose();
-                return null;
-            }
-            stream.Position = payload;
-            problem = null;
-            return stream;
+            problem = IntegrityProblem(stream);
+            if (problem is null)
+                return stream;
+            stream.Dispose();
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) // EndOfStreamException included
         {
@@ -253,6 +221,37 @@ internal sealed class CheckpointStore
             problem = $"it cannot be read ({e.Message})";
             return null;
         }
+    }
+
+    /// <summary>Why <paramref name="stream"/> is not an intact checkpoint (magic, length, checksum), or null, leaving it at the payload.</summary>
+    private static string? IntegrityProblem(FileStream stream)
+    {
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        string magic;
+        try
+        {
+            magic = reader.ReadString();
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+        {
+            magic = "";
+        }
+        if (magic != Magic)
+        {
+            return magic.StartsWith("COHERENCE-CHECKPOINT-", StringComparison.Ordinal)
+                ? $"it has the older format '{magic}' (this version reads '{Magic}'); start over or resume with the version that wrote it"
+                : "it is not a coherence checkpoint";
+        }
+        long length = stream.Length - stream.Position - sizeof(long) - HashLength;
+        long declared = length >= 0 ? reader.ReadInt64() : -1;
+        if (declared < 0 || declared != length)
+            return $"it is truncated or has trailing bytes ({Math.Max(length, 0)} payload bytes, {Math.Max(declared, 0)} expected)";
+        byte[] expected = reader.ReadBytes(HashLength);
+        long payload = stream.Position;
+        if (!HashOf(stream, length).AsSpan().SequenceEqual(expected))
+            return "its SHA-256 checksum does not match its contents (the file is damaged)";
+        stream.Position = payload;
+        return null;
     }
 
     private static byte[] HashOf(Stream stream, long length)
