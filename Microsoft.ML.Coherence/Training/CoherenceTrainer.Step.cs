@@ -1,9 +1,4 @@
-using Microsoft.ML.Coherence.Corpus;
-using System.Diagnostics;
-using System.Globalization;
 using Microsoft.ML.Coherence.Internal;
-using Microsoft.ML.Coherence.Modules;
-using Microsoft.ML.Coherence.Statistics;
 using TorchSharp;
 using static TorchSharp.torch;
 
