@@ -35,6 +35,11 @@ return ToolCommandLine.Run(command, args, parsed => Check(parsed.GetValue(libtor
 
 int Check(string libtorch, string data, string outFolder, bool expectCuda, bool dryRun, int steps, int layers)
 {
+    foreach (var split in new[] { "train.tsv", "test.tsv" })
+    {
+        if (!File.Exists(Path.Combine(data, split)))
+            return ToolCommandLine.ReportUsageError($"option --data: '{data}' has no {split} (label<TAB>text).", "Coherence.GpuCheck");
+    }
     Directory.CreateDirectory(outFolder);
     var results = new JsonObject { ["steps"] = steps, ["layers"] = layers, ["data"] = data };
     try
@@ -65,19 +70,31 @@ int Check(string libtorch, string data, string outFolder, bool expectCuda, bool 
         return expectCuda ? ExitFailed : 0;
     }
 
-    // The ML.NET way: the context's GPU id, which the stage follows when its Device option is null.
-    var gpu = cuda
-        ? Fit(new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false }, train, test, device: null, steps, layers)
-        : Fit(new MLContext(seed: 1), train, test, "cpu", steps, layers); // --dry-run
+    Fitted gpu;
+    Scored reloaded;
+    try
+    {
+        // The ML.NET way: the context's GPU id, which the stage follows when its Device option is null.
+        gpu = cuda
+            ? Fit(new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false }, train, test, device: null, steps, layers)
+            : Fit(new MLContext(seed: 1), train, test, "cpu", steps, layers); // --dry-run
+        // Saved, then loaded where no GPU is asked for: ML.NET's ONNX scoring runs on the CPU.
+        string zip = Path.Combine(outFolder, "cuda-model.zip");
+        ml.Model.Save(gpu.Model, train.Schema, zip);
+        var fresh = new MLContext(seed: 1);
+        reloaded = Score(fresh, fresh.Model.Load(zip, out _), test);
+        File.Delete(zip);
+    }
+    catch (Exception e)
+    {
+        Console.Error.WriteLine("The CUDA half failed: " + e);
+        results["cuda_error"] = e.ToString();
+        Write(outFolder, results);
+        return ExitFailed;
+    }
     results["cuda"] = gpu.Json;
     string expectedDevice = cuda ? "cuda" : "cpu";
     checks.Add(($"trained on {expectedDevice}", gpu.Stage.Report.Device.StartsWith(expectedDevice, StringComparison.Ordinal), gpu.Stage.Report.Device));
-
-    // Saved, then loaded where no GPU is asked for: ML.NET's ONNX scoring runs on the CPU.
-    string zip = Path.Combine(outFolder, "cuda-model.zip");
-    ml.Model.Save(gpu.Model, train.Schema, zip);
-    var reloaded = Score(new MLContext(seed: 1), new MLContext(seed: 1).Model.Load(zip, out _), test);
-    File.Delete(zip);
     double reloadDifference = MaxDifference(gpu.Scored.Features, reloaded.Features);
     checks.Add(("reload reproduces the features (<= 1e-5)", reloadDifference <= 1e-5, $"{reloadDifference:G3}"));
     checks.Add(("reload gives the same predictions", gpu.Scored.Predicted.SequenceEqual(reloaded.Predicted), $"accuracy {reloaded.Accuracy:F4}"));
