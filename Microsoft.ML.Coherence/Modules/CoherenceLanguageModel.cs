@@ -77,7 +77,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         return embedding.index_select(0, indices);
     }
 
-    /// <summary>The table the language model predicts with, [V, d]: <see cref="Table"/> when tied, else the separate output table.</summary>
+    /// <summary>The table the language model predicts with, [V, d]: <see cref="Embedding"/> when tied, else the separate output table.</summary>
     public Tensor OutputTable() => output ?? embedding;
 
     /// <summary>The separate output table, or null when the output is tied to the embedding.</summary>
@@ -96,8 +96,6 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         embedding.copy_(source);
     }
 
-    /// <summary>Every token's vector, [V, d]: E itself.</summary>
-    public Tensor Table() => embedding;
 
     /// <param name="ids">[B, T] int64 token ids, T &lt;= ContextLength in Transformer mode.</param>
     /// <returns>Hidden states [B, T, d].</returns>
@@ -151,7 +149,7 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         Dimension = Dimension,
         Heads = Heads,
         ContextLength = ContextLength,
-        Embeddings = CausalTransformerBlock.Values(Table()),
+        Embeddings = CausalTransformerBlock.Values(embedding),
         Positions = positions is null ? [] : CausalTransformerBlock.Values(positions),
         Blocks = blocks.Select(b => b.ToWeights()).ToArray(),
         FinalNormWeight = final_norm is null ? [] : CausalTransformerBlock.Values(final_norm.weight!),

@@ -54,7 +54,7 @@ internal sealed class TrainingEvaluator(CoherenceLanguageModel model, CoherenceE
         using var scope = torch.NewDisposeScope();
         _model.eval();
         var tokens = heldOut.Tokens;
-        var table = _model.Table();
+        var table = _model.Embedding;
         var outputTable = _model.OutputTable();
         int time = (int)Math.Min(_options.ContextLength, tokens.Length - 1);
         int limit = Math.Min(tokens.Length, HeldOutMaxTokens);
@@ -96,7 +96,7 @@ internal sealed class TrainingEvaluator(CoherenceLanguageModel model, CoherenceE
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        return Modules.CausalTransformerBlock.Values(_model.Table());
+        return Modules.CausalTransformerBlock.Values(_model.Embedding);
     }
 
 }
