@@ -102,6 +102,16 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public void FirstSeedShiftsTheSeedsARunCovers()
+    {
+        var shifted = Parse("--seeds", "1", "--first-seed", "3");
+        Assert.AreEqual((3, 3), (shifted.FirstSeed, shifted.LastSeed));
+        var plain = Parse("--seeds", "3");
+        Assert.AreEqual((1, 3), (plain.FirstSeed, plain.LastSeed));
+        Assert.AreEqual("option --first-seed: '0' is not an integer >= 1.", Error("--train", "a", "--test", "b", "--first-seed", "0"));
+    }
+
+    [TestMethod]
     public void ValuesAreTakenLiterally()
     {
         // Response files are off: a value that starts with @ is a path, not a file of arguments.

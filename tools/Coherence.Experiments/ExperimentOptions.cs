@@ -16,6 +16,9 @@ internal sealed class ExperimentOptions
     public string? CorpusPath { get; init; }
     public string? PairsPath { get; init; }
     public int Seeds { get; init; } = 3;
+    /// <summary>The first seed; the run covers <see cref="FirstSeed"/> .. <see cref="LastSeed"/> (to finish a matrix a run left short).</summary>
+    public int FirstSeed { get; init; } = 1;
+    public int LastSeed => FirstSeed + Seeds - 1;
     public string OutputDirectory { get; init; } = Path.Combine("out", "experiments");
     public string? Title { get; init; }
     /// <summary>The variants the user asked for (--variants, less featurize-text with --skip-featurize-text).</summary>
@@ -96,6 +99,7 @@ internal sealed class ExperimentOptions
             CorpusPath = result.GetValue(Cli.Corpus),
             PairsPath = result.GetValue(Cli.Pairs),
             Seeds = result.GetValue(Cli.Seeds),
+            FirstSeed = result.GetValue(Cli.FirstSeed),
             OutputDirectory = result.GetValue(Cli.Out)!,
             Title = result.GetValue(Cli.Title),
             RequestedVariants = requested,
@@ -139,7 +143,8 @@ internal sealed class ExperimentOptions
         public static readonly Option<string?> Corpus = OptionalText("--corpus", "Extra unlabelled text, one document per line; trains the embeddings with the train texts.");
         public static readonly Option<string?> Pairs = OptionalText("--pairs",
             "Word-similarity pairs: word1<TAB>word2<TAB>score (0/1 scores also give a ROC AUC, overall and by the rarer word's count: 5-19 / 20-99 / 100+).");
-        public static readonly Option<int> Seeds = Int("--seeds", "Seeds 1..N; each seed runs every chosen variant on the same split.", 3, 1);
+        public static readonly Option<int> Seeds = Int("--seeds", "How many seeds: --first-seed .. --first-seed + N - 1; each seed runs every chosen variant on the same split.", 3, 1);
+        public static readonly Option<int> FirstSeed = Int("--first-seed", "The first seed (a later seed alone finishes a matrix whose run was cut short).", 1, 1);
         public static readonly Option<string> Variants = Converted("--variants",
             $"Comma-separated variants, or all: {string.Join(", ", Coherence.Experiments.Variants.All)}. featurize-text+sca also runs sca, featurize-text+sca-label sca-label; " +
             "time-matched-baseline also runs baseline and sca; the fasttext variants are skipped with a note when fasttext is not on PATH.",
@@ -191,7 +196,7 @@ internal sealed class ExperimentOptions
 
         public static readonly Option[] All =
         [
-            Train, Test, Corpus, Pairs, Seeds, Variants, LabelFraction, FastTextDimension, FastTextThreads, Out, Title, SkipFeaturizeText,
+            Train, Test, Corpus, Pairs, Seeds, FirstSeed, Variants, LabelFraction, FastTextDimension, FastTextThreads, Out, Title, SkipFeaturizeText,
             Dimension, Layers, Heads, Context, Steps, Epochs, Batch, LearningRate, CoherenceWeight, UniformityWeight, Temperature,
             MinCount, MaxVocabulary, Window, Neighbors, Negatives, Anchors, SoftmaxNegatives, EvaluationInterval, HeldOut, LabelWeight, KeepPunctuation,
             K, Queries, TeacherCache,

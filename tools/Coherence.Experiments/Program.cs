@@ -70,7 +70,7 @@ var m = options.Model;
 var budget = m.Steps is int fixedSteps ? $"steps = {fixedSteps}" : $"steps from {m.Epochs} epochs";
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"[bold]{Markup.Escape(title)}[/]: train {train.Count:N0} rows, test {test.Count:N0} rows, {train.Select(r => r.Label).Distinct().Count()} classes" +
     (corpus is null ? "" : $", corpus {corpus.Count:N0} lines") + (pairs is null ? "" : $", {pairs.Count:N0} word pairs"));
-AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"d = {m.EmbeddingDimension}, layers = {m.Layers}, {budget}, batch = {m.BatchSize}, lr = {m.LearningRate}, coherence weight = {m.CoherenceWeight}, uniformity weight = {m.UniformityWeight}, seeds 1..{options.Seeds}, label fraction {options.LabelFraction}");
+AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, $"d = {m.EmbeddingDimension}, layers = {m.Layers}, {budget}, batch = {m.BatchSize}, lr = {m.LearningRate}, coherence weight = {m.CoherenceWeight}, uniformity weight = {m.UniformityWeight}, seeds {options.FirstSeed}..{options.LastSeed}, label fraction {options.LabelFraction}");
 AnsiConsole.MarkupLine(Markup.Escape($"variants: {string.Join(", ", toRun)}"));
 if (skipped.Length > 0)
 {
@@ -89,7 +89,7 @@ await AnsiConsole.Progress()
     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
     .StartAsync(ctx =>
     {
-        for (var seed = 1; seed <= options.Seeds; seed++)
+        for (var seed = options.FirstSeed; seed <= options.LastSeed; seed++)
         {
             runner.BeginSeed(seed);
             labelledPerSeed.Add(runner.LabelledRows);
@@ -152,7 +152,7 @@ var settingsLines = new List<string>
         ? $"**label fraction {options.LabelFraction:0.###}**: {labelled:N0} of {train.Count:N0} train rows keep their label (stratified: round(fraction × rows) of each label, at least 1, drawn per seed with the seed); the classifiers (and fastText's supervised one) train on those rows only"
         : $"label fraction 1: the classifiers train on all {train.Count:N0} train rows",
     $"unsupervised steps see every train text{(corpus is null ? "" : " plus the corpus")}: the stage's embeddings, fastText's skipgram vectors, and FeaturizeText's dictionaries (fitted on all train texts; only the classifier is limited to labelled rows). The test split is never seen by any training step",
-    $"seeds 1..{options.Seeds}; stage options: d = {m.EmbeddingDimension}, layers = {m.Layers}, {budget} (the tables give the steps and epochs each run trained), punctuation {(m.SplitPunctuation ? "split from words" : "kept attached")}, batch = {m.BatchSize}, context = {m.ContextLength}, lr = {m.LearningRate}, min count = {m.MinCount}, max vocabulary = {m.MaxVocabularySize:N0}, window = {m.Window}, K = {m.NeighborCount}, temperature = {m.Temperature}, negatives = {m.CoherenceNegatives}, anchors = {m.AnchorsPerStep}, sampled-softmax negatives = {m.SampledSoftmaxNegatives}, evaluation every {m.EvaluationInterval} steps, held-out fraction = {m.HeldOutFraction}; sca-label: label weight = {m.LabelWeight}, label batch = {m.LabelBatchSize?.ToString(CultureInfo.InvariantCulture) ?? $"sized for {m.LabelEpochs.ToString(CultureInfo.InvariantCulture)} passes over the labelled rows"}, label hold-out fraction = {m.LabelHoldOutFraction}",
+    $"seeds {options.FirstSeed}..{options.LastSeed}; stage options: d = {m.EmbeddingDimension}, layers = {m.Layers}, {budget} (the tables give the steps and epochs each run trained), punctuation {(m.SplitPunctuation ? "split from words" : "kept attached")}, batch = {m.BatchSize}, context = {m.ContextLength}, lr = {m.LearningRate}, min count = {m.MinCount}, max vocabulary = {m.MaxVocabularySize:N0}, window = {m.Window}, K = {m.NeighborCount}, temperature = {m.Temperature}, negatives = {m.CoherenceNegatives}, anchors = {m.AnchorsPerStep}, sampled-softmax negatives = {m.SampledSoftmaxNegatives}, evaluation every {m.EvaluationInterval} steps, held-out fraction = {m.HeldOutFraction}; sca-label: label weight = {m.LabelWeight}, label batch = {m.LabelBatchSize?.ToString(CultureInfo.InvariantCulture) ?? $"sized for {m.LabelEpochs.ToString(CultureInfo.InvariantCulture)} passes over the labelled rows"}, label hold-out fraction = {m.LabelHoldOutFraction}",
     $"sca: coherence weight = {m.CoherenceWeight} (ramped over the first {m.CoherenceWarmupFraction * 100:0.#}% of steps), uniformity weight = {m.UniformityWeight}; baseline: both 0",
     fastText is null
         ? "fastText: not found on PATH"
@@ -176,7 +176,7 @@ var settings = new JsonObject
 {
     ["title"] = title,
     ["train"] = options.TrainPath, ["test"] = options.TestPath, ["corpus"] = options.CorpusPath, ["pairs"] = options.PairsPath,
-    ["trainRows"] = train.Count, ["testRows"] = test.Count, ["corpusLines"] = corpus?.Count, ["seeds"] = options.Seeds,
+    ["trainRows"] = train.Count, ["testRows"] = test.Count, ["corpusLines"] = corpus?.Count, ["seeds"] = options.Seeds, ["firstSeed"] = options.FirstSeed,
     ["labelFraction"] = options.LabelFraction, ["labelledTrainRows"] = labelled, ["labelSelection"] = "stratified by label, round(fraction x rows) per label (at least 1), seeded per seed",
     ["variants"] = new JsonArray(toRun.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
     ["skippedVariants"] = new JsonArray(skipped.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
