@@ -96,7 +96,6 @@ internal sealed class CoherenceLanguageModel : nn.Module<Tensor, Tensor>
         embedding.copy_(source);
     }
 
-
     /// <param name="ids">[B, T] int64 token ids, T &lt;= ContextLength in Transformer mode.</param>
     /// <returns>Hidden states [B, T, d].</returns>
     public override Tensor forward(Tensor ids)
