@@ -19,6 +19,24 @@ public sealed class OnnxEncoderWriterTests
         return tensor.ToArray();
     }
 
+    /// <summary>
+    /// MeanMax's output equals the reference; Mean's is the sum of the known vectors, whose direction (what the scoring
+    /// chain keeps once it scales the row to unit length) equals the reference mean's.
+    /// </summary>
+    private static void AssertGraphMatchesReference(CoherenceEncoderWeights weights, CoherencePooling pooling, byte[] model, int[] ids, string message)
+    {
+        var expected = ReferenceEncoder.Encode(weights, pooling, ids);
+        var actual = RunGraph(model, ids, out var shape);
+        CollectionAssert.AreEqual(new[] { OnnxEncoderWriter.FeatureLength(weights, pooling) }, shape, message);
+        if (pooling == CoherencePooling.Mean)
+        {
+            expected = ReferenceEncoder.UnitNorm(expected);
+            actual = ReferenceEncoder.UnitNorm(actual);
+        }
+
+        TestEncoders.AssertClose(expected, actual, 1e-5f, message);
+    }
+
     [TestMethod]
     [DataRow(0, CoherencePooling.Mean)]
     [DataRow(0, CoherencePooling.MeanMax)]
@@ -34,10 +52,7 @@ public sealed class OnnxEncoderWriterTests
         ];
         foreach (var ids in rows)
         {
-            var expected = ReferenceEncoder.Encode(weights, pooling, ids);
-            var actual = RunGraph(model, ids, out var shape);
-            CollectionAssert.AreEqual(new[] { OnnxEncoderWriter.FeatureLength(weights, pooling) }, shape);
-            TestEncoders.AssertClose(expected, actual, 1e-5f, $"ids [{string.Join(' ', ids)}]");
+            AssertGraphMatchesReference(weights, pooling, model, ids, $"ids [{string.Join(' ', ids)}]");
         }
     }
 
@@ -55,9 +70,7 @@ public sealed class OnnxEncoderWriterTests
         {
             int[] ids = Enumerable.Range(0, length).Select(_ => random.Next(10) == 0 ? 0 : random.Next(1, TestEncoders.VocabularySize)).ToArray();
             ids[0] = 5;
-            var expected = ReferenceEncoder.Encode(weights, pooling, ids);
-            var actual = RunGraph(model, ids, out _);
-            TestEncoders.AssertClose(expected, actual, 1e-5f, $"{length} tokens");
+            AssertGraphMatchesReference(weights, pooling, model, ids, $"{length} tokens");
         }
     }
 
@@ -69,7 +82,9 @@ public sealed class OnnxEncoderWriterTests
     }
 
     [TestMethod]
+    [DataRow(0, CoherencePooling.Mean)]
     [DataRow(0, CoherencePooling.MeanMax)]
+    [DataRow(2, CoherencePooling.Mean)]
     [DataRow(2, CoherencePooling.MeanMax)]
     public void EmptyAndAllUnknownRowsGiveZeros(int layers, CoherencePooling pooling)
     {
@@ -83,16 +98,25 @@ public sealed class OnnxEncoderWriterTests
     [TestMethod]
     public void StaticMeanIsHandCheckable()
     {
-        // E = [[0,0],[1,2],[3,4]]; ids 1, 2, 0 (unknown): mean of [1,2] and [3,4] = [2,3].
+        // E = [[0,0],[1,2],[3,4]]; ids 1, 2, 0 (unknown): mean of [1,2] and [3,4] = [2,3]; the Mean graph writes their sum
+        // [4,6], which the scoring chain scales to unit length (the mean's direction).
         var weights = new CoherenceEncoderWeights
         {
             VocabularySize = 3, Dimension = 2, Heads = 1, ContextLength = 4, Embeddings = [0, 0, 1, 2, 3, 4],
         };
         CollectionAssert.AreEqual(new[] { 2f, 3f }, ReferenceEncoder.Encode(weights, CoherencePooling.Mean, [1, 2, 0]));
-        CollectionAssert.AreEqual(new[] { 2f, 3f }, RunGraph(OnnxEncoderWriter.WriteBytes(weights, CoherencePooling.Mean), [1, 2, 0], out _));
+        CollectionAssert.AreEqual(new[] { 4f, 6f }, RunGraph(OnnxEncoderWriter.WriteBytes(weights, CoherencePooling.Mean), [1, 2, 0], out _));
         CollectionAssert.AreEqual(
             new[] { 2f, 3f, 3f, 4f },
             RunGraph(OnnxEncoderWriter.WriteBytes(weights, CoherencePooling.MeanMax), [1, 2, 0], out _));
+    }
+
+    [TestMethod]
+    public void StaticMeanGraphIsThreeNodes()
+    {
+        // ML.NET runs the graph once per row, so on short rows every node is a measurable share of the scoring time.
+        var model = OnnxEncoderWriter.CreateModel(TestEncoders.RandomWeights(0), CoherencePooling.Mean);
+        CollectionAssert.AreEqual(new[] { "Cast", "Gather", "ReduceSum" }, model.Graph.Node.Select(n => n.OpType).ToArray());
     }
 
     [TestMethod]

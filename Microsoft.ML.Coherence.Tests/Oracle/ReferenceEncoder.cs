@@ -15,7 +15,8 @@ internal static class ReferenceEncoder
     public static float[] Features(CoherenceEncoderWeights weights, CoherencePooling pooling, ReadOnlySpan<int> ids) =>
         UnitNorm(Encode(weights, pooling, ids));
 
-    private static float[] UnitNorm(float[] vector)
+    /// <summary>The vector scaled to unit L2 length, as the scoring chain's NormalizeLpNorm does; a zero vector stays zero.</summary>
+    public static float[] UnitNorm(float[] vector)
     {
         double sum = 0;
         foreach (float x in vector)

@@ -22,8 +22,9 @@ namespace Microsoft.ML.Coherence.Scoring;
 /// <c>[1, n mod L, d]</c>, each with the causal mask cut to its length (the blocks' weights are shared by both
 /// passes), then pools. ML.NET's ONNX transformer still calls the graph once per row, so rows are not batched
 /// across a call; that limit is ML.NET's.
-/// Pooling counts only positions whose id is not 0: mean = masked sum / max(count, 1); the max of
-/// MeanMax is 0 when there is no known token. The same forward pass in plain C# is the tests' ReferenceEncoder (the oracle).</para>
+/// Pooling counts only positions whose id is not 0. Mean pooling writes the masked sum: the scoring chain scales each row
+/// to unit length next, which makes it the unit mean; MeanMax writes mean = masked sum / max(count, 1) and the max, which
+/// is 0 when there is no known token. The same forward pass in plain C# is the tests' ReferenceEncoder (the oracle).</para>
 /// </remarks>
 internal static class OnnxEncoderWriter
 {
@@ -101,8 +102,14 @@ internal static class OnnxEncoderWriter
         var ids = g.Node("Cast", [inputName], Int("to", (long)DataType.Int64));
 
         var states = weights.Layers == 0 ? WriteStatic(g, weights, ids) : OnnxTransformerWriter.Write(g, weights, ids);
-        var known = g.Node("Greater", [ids, g.Int64s("zero_id", [0])]); // [1, n] bool: the positions pooled
-        WritePooling(g, weights, pooling, states, known, maskStates: weights.Layers > 0, outputName);
+        if (pooling == CoherencePooling.Mean)
+        {
+            WriteSum(g, states, weights.Layers == 0 ? null : Known(g, ids), outputName);
+        }
+        else
+        {
+            WriteMeanMax(g, weights, states, Known(g, ids), maskStates: weights.Layers > 0, outputName);
+        }
 
         var model = new ModelProto
         {
@@ -128,8 +135,24 @@ internal static class OnnxEncoderWriter
         return g.Node("Gather", [embeddings, ids], Int("axis", 0));
     }
 
-    /// <summary>Masked mean (and max) over the positions <paramref name="known"/> ([1, N] bool) marks, written to <paramref name="outputName"/>.</summary>
-    private static void WritePooling(OnnxGraphBuilder g, CoherenceEncoderWeights weights, CoherencePooling pooling, string states, string known,
+    /// <summary>[1, n] bool: the positions pooled, those whose id is not 0 (unknown).</summary>
+    private static string Known(OnnxGraphBuilder g, string ids) => g.Node("Greater", [ids, g.Int64s("zero_id", [0])]);
+
+    /// <summary>
+    /// Mean pooling's output: the sum of the known positions' states, [d]. The scoring chain scales every row to unit
+    /// length next, so dividing by the count would change nothing it outputs, and three fewer nodes make short rows
+    /// score faster (ML.NET calls the graph once per row). Static mode needs no mask: the unknown row of its table is zero.
+    /// </summary>
+    private static void WriteSum(OnnxGraphBuilder g, string states, string? known, string outputName)
+    {
+        var masked = known is null
+            ? states
+            : g.Node("Mul", [states, g.Node("Unsqueeze", [g.Node("Cast", [known], Int("to", (long)DataType.Float)), g.Vector("last_axis", 2)])]);
+        g.Node("ReduceSum", [masked, g.Vector("row_and_position_axes", 0, 1)], outputName, Int("keepdims", 0));
+    }
+
+    /// <summary>Masked mean and max over the positions <paramref name="known"/> ([1, N] bool) marks, [2d], written to <paramref name="outputName"/>.</summary>
+    private static void WriteMeanMax(OnnxGraphBuilder g, CoherenceEncoderWeights weights, string states, string known,
         bool maskStates, string outputName)
     {
         int d = weights.Dimension;
@@ -143,22 +166,16 @@ internal static class OnnxEncoderWriter
         var sum = g.Node("ReduceSum", [maskedStates, positionAxis], Int("keepdims", 0)); // [1, d]
         var mean = g.Node("Div", [sum, g.Node("Max", [count, g.Scalar("min_count", 1f)])]);
 
-        var pooled = mean;
-        if (pooling == CoherencePooling.MeanMax)
-        {
-            // Unknown positions become -inf; one extra -inf row keeps ReduceMax off an empty axis.
-            var negativeInfinity = g.Scalar("negative_infinity", float.NegativeInfinity);
-            var known3 = g.Node("Unsqueeze", [known, g.Vector("mask_axis", 2)]);
-            var candidates = g.Node("Where", [known3, states, negativeInfinity]);
-            var sentinel = g.Floats("max_sentinel", Enumerable.Repeat(float.NegativeInfinity, d).ToArray(), 1, 1, d);
-            var withSentinel = g.Node("Concat", [candidates, sentinel], Int("axis", 1));
-            var max = g.Node("ReduceMax", [withSentinel], Ints("axes", 1), Int("keepdims", 0)); // [1, d]
-            var anyKnown = g.Node("Greater", [count, g.Scalar("zero_count", 0f)]);
-            var maxOrZero = g.Node("Where", [anyKnown, max, g.Scalar("zero", 0f)]);
-            pooled = g.Node("Concat", [mean, maxOrZero], Int("axis", 1));               // [1, 2d]
-        }
-
-        var featureLength = pooling == CoherencePooling.MeanMax ? 2L * d : d;
-        g.Node("Reshape", [pooled, g.Vector("feature_shape", featureLength)], outputName);
+        // Unknown positions become -inf; one extra -inf row keeps ReduceMax off an empty axis.
+        var negativeInfinity = g.Scalar("negative_infinity", float.NegativeInfinity);
+        var known3 = g.Node("Unsqueeze", [known, g.Vector("mask_axis", 2)]);
+        var candidates = g.Node("Where", [known3, states, negativeInfinity]);
+        var sentinel = g.Floats("max_sentinel", Enumerable.Repeat(float.NegativeInfinity, d).ToArray(), 1, 1, d);
+        var withSentinel = g.Node("Concat", [candidates, sentinel], Int("axis", 1));
+        var max = g.Node("ReduceMax", [withSentinel], Ints("axes", 1), Int("keepdims", 0)); // [1, d]
+        var anyKnown = g.Node("Greater", [count, g.Scalar("zero_count", 0f)]);
+        var maxOrZero = g.Node("Where", [anyKnown, max, g.Scalar("zero", 0f)]);
+        var pooled = g.Node("Concat", [mean, maxOrZero], Int("axis", 1));               // [1, 2d]
+        g.Node("Reshape", [pooled, g.Vector("feature_shape", 2L * d)], outputName);
     }
 }

@@ -111,6 +111,7 @@ internal static class ScoringChainBuilder
         IEstimator<ITransformer> encoded = ids.Append(mlContext.Transforms.ApplyOnnxModel([outputColumn], [IdsColumnName], modelPath, gpuDeviceId, fallbackToCpu));
         // Unit L2 norm per row, as FeaturizeText's rows: next to them, linear trainers without a normaliser (SDCA) converge
         // as fast as on FeaturizeText alone (docs/results/output-scaling.md); a row with no known word stays zero.
+        // It is also what turns the graph's Mean output, a sum, into the mean's direction (OnnxEncoderWriter).
         return encoded.Append(mlContext.Transforms.NormalizeLpNorm(outputColumn))
             .Append(mlContext.Transforms.DropColumns([TokensColumnName, IdsColumnName]));
     }

@@ -21,6 +21,18 @@ internal static class ScoringBenchmark
         }
         Console.WriteLine("Scoring throughput of saved-and-reloaded models, same texts, same process (best of the repeats); target for static mode: >= 1.00");
         table.Print();
+        foreach (var r in scoring)
+        {
+            var steps = new TextTable("chain up to", "column read", "rows/s");
+            foreach (var step in r.Breakdown)
+            {
+                steps.Add(step.Transform, step.Column, step.RowsPerSecond.ToString("N0", CultureInfo.InvariantCulture));
+            }
+
+            Console.WriteLine($"Where the time goes, {r.Layers} layers: each prefix of the saved chain (best of the repeats)");
+            steps.Print();
+        }
+
         Console.WriteLine($"Load average after (1/5/15 min): {BenchmarkEnvironment.LoadAverage()}");
         BenchmarkEnvironment.WriteResult(arguments.OutDirectory, "scoring.json", new { loadBefore, scoring });
     }

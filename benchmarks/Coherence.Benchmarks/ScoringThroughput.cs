@@ -10,7 +10,8 @@ namespace Coherence.Benchmarks;
 /// </summary>
 internal static class ScoringThroughput
 {
-    public sealed record Result(int Layers, int Rows, double CoherenceRowsPerSecond, double FeaturizeTextRowsPerSecond, double Ratio);
+    public sealed record Result(int Layers, int Rows, double CoherenceRowsPerSecond, double FeaturizeTextRowsPerSecond, double Ratio,
+        IReadOnlyList<ScoringBreakdown.Step> Breakdown);
 
     private sealed class TextRow
     {
@@ -35,7 +36,7 @@ internal static class ScoringThroughput
             bestBaseline = Math.Max(bestBaseline, RowsPerSecond(featurize, data));
             best = Math.Max(best, RowsPerSecond(coherence, data));
         }
-        return new Result(layers, rows, best, bestBaseline, best / bestBaseline);
+        return new Result(layers, rows, best, bestBaseline, best / bestBaseline, ScoringBreakdown.Measure(coherence, data, repeats));
     }
 
     private static ITransformer Reload(MLContext ml, ITransformer model, IDataView data)
