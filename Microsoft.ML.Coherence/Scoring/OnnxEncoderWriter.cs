@@ -138,6 +138,13 @@ internal static class OnnxEncoderWriter
     /// <summary>[1, n] bool: the positions pooled, those whose id is not 0 (unknown).</summary>
     private static string Known(OnnxGraphBuilder g, string ids) => g.Node("Greater", [ids, g.Int64s("zero_id", [0])]);
 
+    /// <summary>The bool mask <paramref name="known"/> as 0 / 1 floats.</summary>
+    private static string AsFloat(OnnxGraphBuilder g, string known) => g.Node("Cast", [known], Int("to", (long)DataType.Float));
+
+    /// <summary>The states [1, n, d] with the positions <paramref name="knownFloat"/> ([1, n], 0 / 1) leaves out zeroed.</summary>
+    private static string MaskUnknown(OnnxGraphBuilder g, string states, string knownFloat) =>
+        g.Node("Mul", [states, g.Node("Unsqueeze", [knownFloat, g.Vector("last_axis", 2)])]);
+
     /// <summary>
     /// Mean pooling's output: the sum of the known positions' states, [d]. The scoring chain scales every row to unit
     /// length next, so dividing by the count would change nothing it outputs, and three fewer nodes make short rows
@@ -145,9 +152,7 @@ internal static class OnnxEncoderWriter
     /// </summary>
     private static void WriteSum(OnnxGraphBuilder g, string states, string? known, string outputName)
     {
-        var masked = known is null
-            ? states
-            : g.Node("Mul", [states, g.Node("Unsqueeze", [g.Node("Cast", [known], Int("to", (long)DataType.Float)), g.Vector("last_axis", 2)])]);
+        var masked = known is null ? states : MaskUnknown(g, states, AsFloat(g, known));
         g.Node("ReduceSum", [masked, g.Vector("row_and_position_axes", 0, 1)], outputName, Int("keepdims", 0));
     }
 
@@ -157,12 +162,10 @@ internal static class OnnxEncoderWriter
     {
         int d = weights.Dimension;
         var positionAxis = g.Vector("position_axis", 1);
-        var knownFloat = g.Node("Cast", [known], Int("to", (long)DataType.Float));
+        var knownFloat = AsFloat(g, known);
         var count = g.Node("ReduceSum", [knownFloat, positionAxis], Int("keepdims", 1)); // [1, 1]
 
-        var maskedStates = maskStates
-            ? g.Node("Mul", [states, g.Node("Unsqueeze", [knownFloat, g.Vector("last_axis", 2)])])
-            : states;                                                                   // static: E0 row is zero
+        var maskedStates = maskStates ? MaskUnknown(g, states, knownFloat) : states;   // static: E0 row is zero
         var sum = g.Node("ReduceSum", [maskedStates, positionAxis], Int("keepdims", 0)); // [1, d]
         var mean = g.Node("Div", [sum, g.Node("Max", [count, g.Scalar("min_count", 1f)])]);
 

@@ -49,7 +49,8 @@ internal static class ScoringBreakdown
         throw new InvalidOperationException("The chain's output has no visible column.");
     }
 
-    private static double RowsPerSecond(IDataView view, DataViewSchema.Column column)
+    /// <summary>Rows per second of reading <paramref name="column"/> of <paramref name="view"/> through a cursor, every row once.</summary>
+    public static double RowsPerSecond(IDataView view, DataViewSchema.Column column)
     {
         var clock = Stopwatch.StartNew();
         long rows = column.Type switch

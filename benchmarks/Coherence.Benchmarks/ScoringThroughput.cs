@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Coherence;
 
@@ -49,17 +48,7 @@ internal static class ScoringThroughput
 
     private static double RowsPerSecond(ITransformer model, IDataView data)
     {
-        var clock = Stopwatch.StartNew();
         var output = model.Transform(data);
-        using var cursor = output.GetRowCursor([output.Schema["Features"]]);
-        var getter = cursor.GetGetter<Microsoft.ML.Data.VBuffer<float>>(output.Schema["Features"]);
-        var value = default(Microsoft.ML.Data.VBuffer<float>);
-        long count = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            count++;
-        }
-        return count / clock.Elapsed.TotalSeconds;
+        return ScoringBreakdown.RowsPerSecond(output, output.Schema["Features"]);
     }
 }
